@@ -1,0 +1,136 @@
+"""Request and response shapes for CPTS settings and sectors."""
+
+from datetime import time
+from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import holidays
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic.config import JsonDict
+
+from app.professions import Profession
+
+FRANCE_SUBDIVISIONS = frozenset(holidays.country_holidays("FR").subdivisions)
+
+
+def _check_timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown IANA timezone {value!r} (e.g. 'Europe/Paris')") from None
+    return value
+
+
+def _check_subdivision(value: str | None) -> str | None:
+    if value is not None and value not in FRANCE_SUBDIVISIONS:
+        known = ", ".join(sorted(FRANCE_SUBDIVISIONS))
+        raise ValueError(f"unknown French holiday subdivision {value!r}; known: {known}")
+    return value
+
+
+TimezoneName = Annotated[str, AfterValidator(_check_timezone)]
+HolidaySubdivision = Annotated[str | None, AfterValidator(_check_subdivision)]
+
+
+class Block(BaseModel):
+    """One part of the on-call window, in local wall-clock time."""
+
+    start: time
+    end: time
+
+
+class ProfessionSettings(BaseModel):
+    """How a profession's on-call shifts are cut into bookable slots."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    profession: Profession
+    slot_minutes: int = Field(ge=5, le=240)
+    free_slots_per_shift: int = Field(ge=0, le=48)
+
+
+SETTINGS_EXAMPLE: JsonDict = {
+    "name": "CPTS Vénissieux",
+    "timezone": "Europe/Paris",
+    "holiday_subdivision": None,
+    "oncall_start": "14:00:00",
+    "oncall_end": "20:00:00",
+    "blocks": [{"start": "14:00:00", "end": "17:00:00"}, {"start": "17:00:00", "end": "20:00:00"}],
+    "min_notice_minutes": 30,
+    "retention_days": 30,
+    "professions": [{"profession": "gp", "slot_minutes": 15, "free_slots_per_shift": 4}],
+}
+
+
+class SettingsUpdate(BaseModel):
+    """Fields to change; blocks must tile the on-call window exactly, in order."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [SETTINGS_EXAMPLE]})
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    timezone: TimezoneName | None = None
+    holiday_subdivision: HolidaySubdivision = None
+    oncall_start: time | None = None
+    oncall_end: time | None = None
+    blocks: list[Block] | None = Field(default=None, max_length=12)
+    min_notice_minutes: int | None = Field(default=None, ge=0, le=24 * 60)
+    retention_days: int | None = Field(default=None, ge=1, le=3650)
+    professions: list[ProfessionSettings] | None = None
+
+
+class SettingsPublic(BaseModel):
+    """A CPTS's on-call organisation as the service applies it."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"id": 1, **SETTINGS_EXAMPLE}]})
+
+    id: int
+    name: str
+    timezone: str
+    holiday_subdivision: str | None
+    oncall_start: time
+    oncall_end: time
+    blocks: list[Block]
+    min_notice_minutes: int
+    retention_days: int
+    professions: list[ProfessionSettings]
+
+
+class CptsCreate(BaseModel):
+    """A new territory (bootstrap CLI)."""
+
+    name: str = Field(min_length=1, max_length=200)
+    timezone: TimezoneName = "Europe/Paris"
+    holiday_subdivision: HolidaySubdivision = None
+
+
+SECTOR_EXAMPLE: JsonDict = {"name": "Nord", "communes": ["Vénissieux", "Saint-Fons"]}
+
+
+class SectorCreate(BaseModel):
+    """A group of communes."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [SECTOR_EXAMPLE]})
+
+    name: str = Field(min_length=1, max_length=120)
+    communes: list[Annotated[str, Field(min_length=1, max_length=120)]] = []
+
+
+class SectorUpdate(BaseModel):
+    """Fields of a sector to change."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [SECTOR_EXAMPLE]})
+
+    name: str | None = Field(default=None, min_length=1, max_length=120)
+    communes: list[Annotated[str, Field(min_length=1, max_length=120)]] | None = None
+
+
+class SectorPublic(BaseModel):
+    """A sector as stored."""
+
+    model_config = ConfigDict(
+        from_attributes=True, json_schema_extra={"examples": [{"id": 3, **SECTOR_EXAMPLE}]}
+    )
+
+    id: int
+    name: str
+    communes: list[str]

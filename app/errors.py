@@ -1,0 +1,122 @@
+"""Domain errors carrying their HTTP status, and the one place that renders errors."""
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from sqlalchemy.exc import IntegrityError
+
+logger = logging.getLogger(__name__)
+
+
+class DomainError(Exception):
+    """An expected failure with a status, a stable code and a human message."""
+
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class NotFound(DomainError):
+    status = 404
+    code = "not_found"
+
+
+class Forbidden(DomainError):
+    status = 403
+    code = "forbidden"
+
+
+class Unauthorized(DomainError):
+    status = 401
+    code = "unauthorized"
+
+
+class Conflict(DomainError):
+    status = 409
+    code = "conflict"
+
+
+class RuleViolation(DomainError):
+    """A request that is well-formed but breaks a business rule."""
+
+    status = 422
+    code = "rule_violation"
+
+
+class FieldError(BaseModel):
+    field: str
+    message: str
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+    fields: list[FieldError] = []
+
+
+class ErrorResponse(BaseModel):
+    """Shape of every error response."""
+
+    error: ErrorBody
+
+
+def error_responses(*errors: type[DomainError]) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses=`` entries for the domain errors a route may raise."""
+    return {err.status: {"model": ErrorResponse, "description": err.code} for err in errors}
+
+
+def _render(status: int, body: ErrorBody) -> JSONResponse:
+    return JSONResponse(status_code=status, content=ErrorResponse(error=body).model_dump())
+
+
+def _field_path(loc: tuple[Any, ...]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
+    return ".".join(parts) or ".".join(str(p) for p in loc)
+
+
+def _clean_message(message: str) -> str:
+    return message.removeprefix("Value error, ")
+
+
+async def _domain_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DomainError)
+    fields = [FieldError(field=exc.field, message=exc.message)] if exc.field else []
+    return _render(exc.status, ErrorBody(code=exc.code, message=exc.message, fields=fields))
+
+
+async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    fields = [
+        FieldError(field=_field_path(tuple(e["loc"])), message=_clean_message(e["msg"]))
+        for e in exc.errors()
+    ]
+    summary = "; ".join(f"{f.field}: {f.message}" for f in fields)
+    return _render(422, ErrorBody(code="validation_error", message=summary, fields=fields))
+
+
+async def _integrity_error(_request: Request, exc: Exception) -> JSONResponse:
+    logger.warning("integrity error reached the handler: %s", exc)
+    return _render(
+        409, ErrorBody(code="conflict", message="the request conflicts with existing data")
+    )
+
+
+async def _unexpected_error(_request: Request, exc: Exception) -> JSONResponse:
+    logger.exception("unexpected error", exc_info=exc)
+    return _render(500, ErrorBody(code="internal_error", message="internal error"))
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Map every error to the one JSON error shape; clients never see a traceback."""
+    app.add_exception_handler(DomainError, _domain_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(IntegrityError, _integrity_error)
+    app.add_exception_handler(Exception, _unexpected_error)

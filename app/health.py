@@ -1,0 +1,27 @@
+"""Liveness and readiness probes (no authentication)."""
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz")
+def healthz() -> dict[str, str]:
+    """The process is up."""
+    return {"status": "ok"}
+
+
+@router.get("/readyz", responses={503: {"description": "database unreachable"}})
+def readyz(request: Request) -> JSONResponse:
+    """The process can reach its database."""
+    factory: sessionmaker[Session] = request.app.state.session_factory
+    try:
+        with factory() as session:
+            session.execute(text("SELECT 1"))
+    except SQLAlchemyError:
+        return JSONResponse(status_code=503, content={"status": "database unreachable"})
+    return JSONResponse(content={"status": "ok"})

@@ -1,0 +1,60 @@
+"""Application factory: settings, database, routers and error handling."""
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from sqlalchemy.orm import Session, sessionmaker
+
+from app import health
+from app.availability.router import router as availability_router
+from app.config import Settings, get_settings
+from app.coverage.router import router as coverage_router
+from app.cpts.router import router as cpts_router
+from app.db import make_engine, make_session_factory
+from app.errors import install_error_handlers
+from app.pharmacies.router import router as pharmacies_router
+from app.practitioners.router import router as practitioners_router
+from app.users.router import router as users_router
+
+DESCRIPTION = """Unscheduled-care (SNP) on-call service for a French CPTS.
+
+Every route but `/healthz` and `/readyz` needs `Authorization: Bearer <token>`.
+Errors always come as `{"error": {"code", "message", "fields": [{"field", "message"}]}}`.
+"""
+
+
+def create_app(
+    settings: Settings | None = None, session_factory: sessionmaker[Session] | None = None
+) -> FastAPI:
+    """Build the API; tests pass their own session factory, the server builds one."""
+    settings = settings or get_settings()
+    logging.basicConfig(level=settings.log_level.upper())
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = None
+        if session_factory is None:
+            engine = make_engine(settings.database_url)
+            app.state.session_factory = make_session_factory(engine)
+        yield
+        if engine is not None:
+            engine.dispose()
+
+    app = FastAPI(title="cpts-snp", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
+    app.state.settings = settings
+    if session_factory is not None:
+        app.state.session_factory = session_factory
+    install_error_handlers(app)
+    for router in (
+        health.router,
+        cpts_router,
+        users_router,
+        practitioners_router,
+        pharmacies_router,
+        availability_router,
+        coverage_router,
+    ):
+        app.include_router(router)
+    return app

@@ -1,0 +1,46 @@
+"""One pagination shape for every list endpoint."""
+
+from typing import Annotated, Generic, TypeVar
+
+from fastapi import Depends, Query
+from pydantic import BaseModel
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+MAX_PAGE_SIZE = 200
+
+T = TypeVar("T")
+
+
+class PageParams(BaseModel):
+    """Offset pagination with a hard maximum page size."""
+
+    limit: int = 50
+    offset: int = 0
+
+
+def page_params(
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="Page size")] = 50,
+    offset: Annotated[int, Query(ge=0, description="Rows to skip")] = 0,
+) -> PageParams:
+    """Read ``limit``/``offset`` from the query string."""
+    return PageParams(limit=limit, offset=offset)
+
+
+PageDep = Annotated[PageParams, Depends(page_params)]
+
+
+class Page(BaseModel, Generic[T]):
+    """A page of results with the total count of matching rows."""
+
+    items: list[T]
+    total: int
+    limit: int
+    offset: int
+
+
+def paginate(session: Session, query: Select[T], params: PageParams) -> tuple[list[T], int]:
+    """Run ``query`` for one page and count all its rows."""
+    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    rows = session.scalars(query.limit(params.limit).offset(params.offset)).all()
+    return list(rows), int(total or 0)

@@ -1,0 +1,19 @@
+"""Professions known to the service and their on-call defaults."""
+
+from enum import StrEnum
+
+
+class Profession(StrEnum):
+    """Professions that take on-call shifts. Extend here (and by migration) for new ones."""
+
+    gp = "gp"
+    physio = "physio"
+    nurse = "nurse"
+
+
+DEFAULT_SLOT_MINUTES: dict[Profession, int] = {
+    Profession.gp: 15,
+    Profession.physio: 30,
+    Profession.nurse: 30,
+}
+DEFAULT_FREE_SLOTS_PER_SHIFT = 2

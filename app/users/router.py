@@ -1,0 +1,102 @@
+"""HTTP routes for users and their API tokens."""
+
+from fastapi import APIRouter, status
+
+from app.auth import Coordinator, CurrentUser
+from app.db import SessionDep
+from app.errors import Forbidden, NotFound, RuleViolation, error_responses
+from app.pagination import Page, PageDep
+from app.users import service
+from app.users.models import Role
+from app.users.schemas import (
+    TokenCreate,
+    TokenIssued,
+    TokenPublic,
+    UserCreate,
+    UserPublic,
+    UserUpdate,
+)
+
+router = APIRouter(prefix="/v1", tags=["users and tokens"])
+
+
+@router.get("/me", response_model=UserPublic)
+def read_me(session: SessionDep, user: CurrentUser) -> UserPublic:
+    """The calling user."""
+    row = service.get_user(session, cpts_id=user.cpts_id, user_id=user.user_id)
+    return UserPublic.model_validate(row)
+
+
+@router.post(
+    "/users",
+    response_model=UserPublic,
+    status_code=status.HTTP_201_CREATED,
+    responses=error_responses(RuleViolation),
+)
+def create_user(session: SessionDep, user: Coordinator, data: UserCreate) -> UserPublic:
+    """Add a coordinator, a practitioner's or a pharmacy's user (coordinator)."""
+    row = service.create_user(session, cpts_id=user.cpts_id, data=data)
+    return UserPublic.model_validate(row)
+
+
+@router.get("/users", response_model=Page[UserPublic])
+def list_users(
+    session: SessionDep, user: Coordinator, page: PageDep, role: Role | None = None
+) -> Page[UserPublic]:
+    """The territory's users, optionally of one role (coordinator)."""
+    rows, total = service.list_users(session, cpts_id=user.cpts_id, role=role, page=page)
+    items = [UserPublic.model_validate(r) for r in rows]
+    return Page(items=items, total=total, limit=page.limit, offset=page.offset)
+
+
+@router.get("/users/{user_id}", response_model=UserPublic, responses=error_responses(NotFound))
+def read_user(session: SessionDep, user: Coordinator, user_id: int) -> UserPublic:
+    """One user (coordinator)."""
+    return UserPublic.model_validate(
+        service.get_user(session, cpts_id=user.cpts_id, user_id=user_id)
+    )
+
+
+@router.patch("/users/{user_id}", response_model=UserPublic, responses=error_responses(NotFound))
+def update_user(
+    session: SessionDep, user: Coordinator, user_id: int, data: UserUpdate
+) -> UserPublic:
+    """Rename or (de)activate a user (coordinator)."""
+    row = service.update_user(session, cpts_id=user.cpts_id, user_id=user_id, data=data)
+    return UserPublic.model_validate(row)
+
+
+@router.post(
+    "/users/{user_id}/tokens",
+    response_model=TokenIssued,
+    status_code=status.HTTP_201_CREATED,
+    responses=error_responses(NotFound),
+)
+def issue_token(
+    session: SessionDep, user: Coordinator, user_id: int, data: TokenCreate
+) -> TokenIssued:
+    """Issue an API token for a user; the secret is in this response only (coordinator)."""
+    target = service.get_user(session, cpts_id=user.cpts_id, user_id=user_id)
+    token, secret = service.issue_token(session, user=target, label=data.label)
+    return TokenIssued(**TokenPublic.model_validate(token).model_dump(), token=secret)
+
+
+@router.get(
+    "/users/{user_id}/tokens", response_model=list[TokenPublic], responses=error_responses(NotFound)
+)
+def list_tokens(session: SessionDep, user: Coordinator, user_id: int) -> list[TokenPublic]:
+    """A user's tokens, without secrets (coordinator)."""
+    rows = service.list_tokens(session, cpts_id=user.cpts_id, user_id=user_id)
+    return [TokenPublic.model_validate(r) for r in rows]
+
+
+@router.delete(
+    "/tokens/{token_id}",
+    response_model=TokenPublic,
+    responses=error_responses(NotFound, Forbidden),
+)
+def revoke_token(session: SessionDep, user: CurrentUser, token_id: int) -> TokenPublic:
+    """Revoke a token: the coordinator any of the CPTS, anyone their own."""
+    return TokenPublic.model_validate(
+        service.revoke_token(session, principal=user, token_id=token_id)
+    )
