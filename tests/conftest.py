@@ -5,52 +5,22 @@ Each PostgreSQL run works in a schema of its own, so parallel runs never collide
 """
 
 import os
-import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 from hypothesis import settings as hypothesis_settings
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.config import Settings
-from app.db import make_engine
 from app.main import create_app
 from app.schema import upgrade
+from tests.databases import BACKENDS, drop_database, fresh_database
 
 hypothesis_settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
 hypothesis_settings.register_profile("dev", deadline=None)
 hypothesis_settings.load_profile("ci" if os.environ.get("CI") else "dev")
-
-POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
-BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
-
-
-def fresh_database(backend: str, tmp_dir: Path) -> tuple[Engine, str | None]:
-    """An empty database: a new SQLite file, or a new PostgreSQL schema (returned for cleanup)."""
-    if backend == "sqlite":
-        return make_engine(f"sqlite:///{tmp_dir / f'{uuid.uuid4().hex}.db'}"), None
-    assert POSTGRES_URL
-    schema = f"test_{uuid.uuid4().hex[:12]}"
-    admin = make_engine(POSTGRES_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    admin.dispose()
-    return make_engine(POSTGRES_URL, options=f"-c search_path={schema}"), schema
-
-
-def drop_database(engine: Engine, schema: str | None) -> None:
-    """Remove what :func:`fresh_database` made."""
-    engine.dispose()
-    if schema is None:
-        return
-    assert POSTGRES_URL
-    admin = make_engine(POSTGRES_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
 
 
 @pytest.fixture(scope="session", params=BACKENDS)

@@ -1,0 +1,116 @@
+"""`cpts-snp` command line: migrate, serve, create-cpts, seed-demo."""
+
+import argparse
+import sys
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import TypeVar
+
+import uvicorn
+from sqlalchemy.orm import Session
+
+from app import schema
+from app.config import get_settings
+from app.cpts.schemas import CptsCreate
+from app.cpts.service import create_cpts
+from app.db import make_engine, make_session_factory
+from app.demo import DemoTokens, seed_demo
+from app.users.models import Role
+from app.users.schemas import UserCreate
+from app.users.service import create_user, issue_token
+
+ResultT = TypeVar("ResultT")
+
+
+def _say(text: str) -> None:
+    sys.stdout.write(text + "\n")
+
+
+def _in_transaction(work: Callable[[Session], ResultT]) -> ResultT:
+    """Run ``work`` in one committed transaction on the configured database."""
+    engine = make_engine(get_settings().database_url)
+    try:
+        with make_session_factory(engine)() as session, session.begin():
+            return work(session)
+    finally:
+        engine.dispose()
+
+
+def _migrate(_args: argparse.Namespace) -> None:
+    schema.upgrade(get_settings().database_url)
+    _say("database schema is up to date")
+
+
+def _serve(args: argparse.Namespace) -> None:
+    settings = get_settings()
+    schema.upgrade(settings.database_url)
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        host=args.host or settings.host,
+        port=args.port or settings.port,
+        log_level=settings.log_level,
+        workers=args.workers,
+    )
+
+
+def _create_cpts(args: argparse.Namespace) -> None:
+    data = CptsCreate(name=args.name, timezone=args.timezone, holiday_subdivision=args.subdivision)
+
+    def work(session: Session) -> tuple[int, str]:
+        cpts = create_cpts(session, data=data)
+        user = create_user(
+            session,
+            cpts_id=cpts.id,
+            data=UserCreate(role=Role.coordinator, display_name=args.coordinator),
+        )
+        return cpts.id, issue_token(session, user=user, label="bootstrap")[1]
+
+    cpts_id, token = _in_transaction(work)
+    _say(f"CPTS {cpts_id} created. Coordinator token (shown once): {token}")
+
+
+def _seed_demo(args: argparse.Namespace) -> None:
+    tokens = _in_transaction(lambda session: seed_demo(session, today=date.today()))
+    lines = _token_lines(tokens)
+    Path(args.tokens_file).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    _say(f"Demo territory ready (CPTS {tokens.cpts_id}). Tokens, also in {args.tokens_file}:")
+    for line in lines:
+        _say("  " + line)
+
+
+def _token_lines(tokens: DemoTokens) -> list[str]:
+    return [
+        f"COORDINATOR_TOKEN={tokens.coordinator}",
+        f"PRACTITIONER_TOKEN={tokens.practitioner}",
+        f"PHARMACIST_TOKEN={tokens.pharmacist}",
+    ]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The `cpts-snp` argument parser with one sub-command per task."""
+    parser = argparse.ArgumentParser(prog="cpts-snp", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("migrate", help="apply database migrations").set_defaults(run=_migrate)
+    serve = commands.add_parser("serve", help="migrate, then serve the HTTP API")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.set_defaults(run=_serve)
+    create = commands.add_parser("create-cpts", help="create a CPTS and its first coordinator")
+    create.add_argument("--name", required=True)
+    create.add_argument("--timezone", default="Europe/Paris")
+    create.add_argument("--subdivision", help="holiday subdivision, e.g. 57 for Moselle")
+    create.add_argument("--coordinator", default="Coordinator", help="coordinator display name")
+    create.set_defaults(run=_create_cpts)
+    seed = commands.add_parser("seed-demo", help="create the demo territory and print tokens")
+    seed.add_argument("--tokens-file", default="demo-tokens.env")
+    seed.set_defaults(run=_seed_demo)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the `cpts-snp` command."""
+    args = build_parser().parse_args(argv)
+    args.run(args)

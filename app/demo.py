@@ -1,0 +1,212 @@
+"""A realistic demo territory (Vénissieux-size) to try the service on a fresh machine."""
+
+import random
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.availability.models import Absence, Preference
+from app.coverage.models import CoverageRule
+from app.cpts.models import Cpts, Sector
+from app.cpts.schemas import CptsCreate
+from app.cpts.service import create_cpts
+from app.identifiers import with_luhn_key
+from app.pharmacies.models import Pharmacy
+from app.practitioners.models import Practitioner
+from app.professions import Profession
+from app.users.models import Role, User
+from app.users.schemas import UserCreate
+from app.users.service import create_user, issue_token
+
+DEMO_NAME = "CPTS Démo Vénissieux"
+CENTRE = (45.6975, 4.8867)
+SECTORS = {
+    "Nord": ["Vénissieux Nord", "Saint-Fons"],
+    "Centre": ["Vénissieux Centre", "Parilly"],
+    "Sud": ["Vénissieux Sud", "Feyzin", "Corbas"],
+}
+HEADCOUNT = {Profession.gp: 40, Profession.physio: 30, Profession.nurse: 50}
+WEEKDAY_DEMAND = {Profession.gp: 1, Profession.physio: 1, Profession.nurse: 1}
+PHARMACY_COUNT = 12
+FIRST_NAMES = ["Camille", "Léa", "Manon", "Chloé", "Inès", "Sarah", "Julie", "Emma", "Lucie", "Claire", "Hugo", "Lucas", "Louis", "Nathan", "Thomas", "Paul", "Arthur", "Jules", "Karim", "Yanis", "Sofiane", "Amina", "Nadia", "Mehdi", "Élodie", "Pierre", "Sophie"]
+LAST_NAMES = ["Martin", "Bernard", "Dubois", "Thomas", "Robert", "Richard", "Petit", "Durand", "Leroy", "Moreau", "Simon", "Laurent", "Lefebvre", "Michel", "Garcia", "David", "Bertrand", "Roux", "Vincent", "Fournier", "Morel", "Girard", "Benali", "Haddad", "Nguyen", "Mercier", "Boyer", "Blanc", "Guerin", "Faure", "Rousseau", "Chevalier", "Perrin", "Gauthier", "Lopez"]
+
+
+@dataclass(frozen=True)
+class DemoTokens:
+    """Clear tokens to try the API as each role."""
+
+    cpts_id: int
+    coordinator: str
+    practitioner: str
+    pharmacist: str
+
+
+def _near(rng: random.Random) -> tuple[float, float]:
+    return (
+        round(CENTRE[0] + rng.uniform(-0.03, 0.03), 5),
+        round(CENTRE[1] + rng.uniform(-0.04, 0.04), 5),
+    )
+
+
+def _practitioner(
+    rng: random.Random, *, cpts_id: int, serial: int, profession: Profession, sector: Sector
+) -> Practitioner:
+    latitude, longitude = _near(rng)
+    return Practitioner(
+        cpts_id=cpts_id,
+        rpps=with_luhn_key(f"10{serial:08d}"),
+        first_name=rng.choice(FIRST_NAMES),
+        last_name=rng.choice(LAST_NAMES),
+        profession=profession.value,
+        phone=f"04 72 {rng.randint(10, 99)} {rng.randint(10, 99)} {rng.randint(10, 99)}",
+        practice_address=f"{rng.randint(1, 120)} avenue Jean Jaurès, {sector.communes[0]}",
+        latitude=latitude,
+        longitude=longitude,
+        home_visits=profession != Profession.physio and rng.random() < 0.4,
+        teleconsultation=profession == Profession.gp and rng.random() < 0.5,
+        max_shifts_per_month=rng.choice([4, 5, 6]),
+        max_shifts_per_week=2,
+        fte=rng.choice([1.0, 1.0, 1.0, 0.8, 0.5]),
+        sectors=[sector],
+    )
+
+
+def _practitioners(rng: random.Random, cpts_id: int, sectors: list[Sector]) -> list[Practitioner]:
+    rows = []
+    serial = 1
+    for profession, headcount in HEADCOUNT.items():
+        for index in range(headcount):
+            rows.append(
+                _practitioner(
+                    rng,
+                    cpts_id=cpts_id,
+                    serial=serial,
+                    profession=profession,
+                    sector=sectors[index % len(sectors)],
+                )
+            )
+            serial += 1
+    return rows
+
+
+def _pharmacies(rng: random.Random, cpts_id: int, sectors: list[Sector]) -> list[Pharmacy]:
+    rows = []
+    for index in range(PHARMACY_COUNT):
+        sector = sectors[index % len(sectors)]
+        latitude, longitude = _near(rng)
+        rows.append(
+            Pharmacy(
+                cpts_id=cpts_id,
+                finess=with_luhn_key(f"69{index + 1:06d}"),
+                name=f"Pharmacie {rng.choice(LAST_NAMES)} {sector.name}",
+                address=f"{rng.randint(1, 80)} rue de la République, {sector.communes[0]}",
+                phone=f"04 78 {rng.randint(10, 99)} {rng.randint(10, 99)} {rng.randint(10, 99)}",
+                latitude=latitude,
+                longitude=longitude,
+                sector_id=sector.id,
+            )
+        )
+    return rows
+
+
+def _coverage_rules(cpts_id: int, sectors: list[Sector]) -> list[CoverageRule]:
+    rules = []
+    for sector in sectors:
+        for day_kind in ("mon", "tue", "wed", "thu", "fri"):
+            for profession, required in WEEKDAY_DEMAND.items():
+                rules.append(
+                    CoverageRule(
+                        cpts_id=cpts_id,
+                        day_kind=day_kind,
+                        profession=profession.value,
+                        sector_id=sector.id,
+                        required=required,
+                    )
+                )
+        rules.append(
+            CoverageRule(
+                cpts_id=cpts_id, day_kind="sat", profession="gp", sector_id=sector.id, required=1
+            )
+        )
+    return rules
+
+
+def _availability(
+    rng: random.Random, cpts_id: int, practitioners: list[Practitioner], today: date
+) -> list[Absence | Preference]:
+    rows: list[Absence | Preference] = []
+    for practitioner in practitioners:
+        if rng.random() < 0.3:
+            start = today + timedelta(days=rng.randint(0, 50))
+            rows.append(
+                Absence(
+                    cpts_id=cpts_id,
+                    practitioner_id=practitioner.id,
+                    start_date=start,
+                    end_date=start + timedelta(days=rng.randint(0, 9)),
+                    reason=rng.choice(["congés", "formation", None]),
+                )
+            )
+        if rng.random() < 0.4:
+            rows.append(
+                Preference(
+                    cpts_id=cpts_id,
+                    practitioner_id=practitioner.id,
+                    kind=rng.choice(["prefer", "avoid"]),
+                    weekday=rng.randint(0, 4),
+                )
+            )
+    return rows
+
+
+def _tokens(session: Session, cpts_id: int) -> DemoTokens:
+    users = {
+        role: session.scalars(
+            select(User).where(User.cpts_id == cpts_id, User.role == role.value).order_by(User.id)
+        ).first()
+        for role in Role
+    }
+    secrets = {}
+    for role, user in users.items():
+        assert user is not None, f"demo territory has no {role.value} user"
+        secrets[role] = issue_token(session, user=user, label="seed-demo")[1]
+    return DemoTokens(
+        cpts_id=cpts_id,
+        coordinator=secrets[Role.coordinator],
+        practitioner=secrets[Role.practitioner],
+        pharmacist=secrets[Role.pharmacist],
+    )
+
+
+def _create_territory(session: Session, rng: random.Random, today: date) -> Cpts:
+    cpts = create_cpts(session, data=CptsCreate(name=DEMO_NAME))
+    sectors = [Sector(cpts_id=cpts.id, name=n, communes=c) for n, c in SECTORS.items()]
+    session.add_all(sectors)
+    session.flush()
+    practitioners = _practitioners(rng, cpts.id, sectors)
+    pharmacies = _pharmacies(rng, cpts.id, sectors)
+    session.add_all([*practitioners, *pharmacies, *_coverage_rules(cpts.id, sectors)])
+    session.flush()
+    session.add_all(_availability(rng, cpts.id, practitioners, today))
+    for role, target in (
+        (Role.coordinator, {}),
+        (Role.practitioner, {"practitioner_id": practitioners[0].id}),
+        (Role.pharmacist, {"pharmacy_id": pharmacies[0].id}),
+    ):
+        create_user(
+            session,
+            cpts_id=cpts.id,
+            data=UserCreate(role=role, display_name=f"Démo {role.value}", **target),
+        )
+    return cpts
+
+
+def seed_demo(session: Session, *, today: date, seed: int = 69200) -> DemoTokens:
+    """Create the demo territory once (later calls reuse it) and issue fresh tokens."""
+    cpts = session.scalar(select(Cpts).where(Cpts.name == DEMO_NAME))
+    if cpts is None:
+        cpts = _create_territory(session, random.Random(seed), today)
+    return _tokens(session, cpts.id)
