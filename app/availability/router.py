@@ -24,9 +24,7 @@ def practitioner_in_reach(
     session: SessionDep, user: CoordinatorOrPractitioner, practitioner_id: int
 ) -> Practitioner:
     """The practitioner in the path, once the caller is allowed to manage their availability."""
-    return service.reachable_practitioner(
-        session, principal=user, practitioner_id=practitioner_id
-    )
+    return service.reachable_practitioner(session, principal=user, practitioner_id=practitioner_id)
 
 
 PractitionerInReach = Annotated[Practitioner, Depends(practitioner_in_reach)]
