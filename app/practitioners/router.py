@@ -1,3 +1,91 @@
-from fastapi import APIRouter
+"""HTTP routes for practitioners."""
 
-router = APIRouter()
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
+
+from app.auth import Coordinator, CoordinatorOrPractitioner
+from app.db import SessionDep
+from app.errors import Conflict, Forbidden, NotFound, RuleViolation, error_responses
+from app.pagination import Page, PageDep
+from app.practitioners import service
+from app.practitioners.schemas import (
+    PractitionerCreate,
+    PractitionerFilters,
+    PractitionerPublic,
+    PractitionerUpdate,
+)
+
+router = APIRouter(prefix="/v1", tags=["practitioners"])
+
+
+@router.post(
+    "/practitioners",
+    response_model=PractitionerPublic,
+    status_code=status.HTTP_201_CREATED,
+    responses=error_responses(RuleViolation, Conflict),
+)
+def create_practitioner(
+    session: SessionDep, user: Coordinator, data: PractitionerCreate
+) -> PractitionerPublic:
+    """Register a practitioner (coordinator); 409 if the RPPS is already registered."""
+    row = service.create_practitioner(session, cpts_id=user.cpts_id, data=data)
+    return PractitionerPublic.model_validate(row)
+
+
+@router.get("/practitioners", response_model=Page[PractitionerPublic])
+def list_practitioners(
+    session: SessionDep,
+    user: Coordinator,
+    page: PageDep,
+    filters: Annotated[PractitionerFilters, Query()],
+) -> Page[PractitionerPublic]:
+    """The territory's practitioners by name, filtered (coordinator)."""
+    rows, total = service.list_practitioners(
+        session, cpts_id=user.cpts_id, filters=filters, page=page
+    )
+    items = [PractitionerPublic.model_validate(r) for r in rows]
+    return Page(items=items, total=total, limit=page.limit, offset=page.offset)
+
+
+@router.get(
+    "/practitioners/{practitioner_id}",
+    response_model=PractitionerPublic,
+    responses=error_responses(NotFound, Forbidden),
+)
+def read_practitioner(
+    session: SessionDep, user: CoordinatorOrPractitioner, practitioner_id: int
+) -> PractitionerPublic:
+    """One practitioner: the coordinator any, a practitioner only themself."""
+    row = service.get_practitioner_for(session, principal=user, practitioner_id=practitioner_id)
+    return PractitionerPublic.model_validate(row)
+
+
+@router.patch(
+    "/practitioners/{practitioner_id}",
+    response_model=PractitionerPublic,
+    responses=error_responses(NotFound, Forbidden, Conflict, RuleViolation),
+)
+def update_practitioner(
+    session: SessionDep,
+    user: CoordinatorOrPractitioner,
+    practitioner_id: int,
+    data: PractitionerUpdate,
+) -> PractitionerPublic:
+    """Change a practitioner: the coordinator any field; a practitioner only their own
+    phone, practice address, coordinates, home visits and teleconsultation (403 otherwise)."""
+    row = service.update_practitioner(
+        session, principal=user, practitioner_id=practitioner_id, data=data
+    )
+    return PractitionerPublic.model_validate(row)
+
+
+@router.delete(
+    "/practitioners/{practitioner_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=error_responses(NotFound),
+)
+def deactivate_practitioner(session: SessionDep, user: Coordinator, practitioner_id: int) -> None:
+    """Deactivate a practitioner (coordinator): ``active`` becomes false and they leave
+    future rotations; the record stays because rotations and referrals reference it."""
+    service.deactivate_practitioner(session, cpts_id=user.cpts_id, practitioner_id=practitioner_id)
