@@ -8,6 +8,10 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 
+WRITE_INTENT = "write_intent"
+READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 def normalise_url(url: str) -> str:
     """Use psycopg 3 for plain ``postgresql://`` URLs."""
     if url.startswith("postgresql://"):
@@ -28,7 +32,10 @@ def _enable_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _begin_sqlite_transaction(connection: Connection) -> None:
-    connection.exec_driver_sql("BEGIN")
+    # A writer takes SQLite's write lock up front: upgrading a read transaction later can
+    # fail at once with "database is locked" when another writer got there first.
+    immediate = connection.get_execution_options().get(WRITE_INTENT, False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def make_engine(url: str, **connect_args: Any) -> Engine:
@@ -49,10 +56,17 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False)
 
 
+def declare_write_intent(session: Session) -> None:
+    """Tell the database this transaction will write (SQLite: BEGIN IMMEDIATE)."""
+    session.connection(execution_options={WRITE_INTENT: True})
+
+
 def get_session(request: Request) -> Iterator[Session]:
     """One session per request: committed once at the end, rolled back on any error."""
     factory: sessionmaker[Session] = request.app.state.session_factory
     with factory() as session:
+        if request.method not in READ_ONLY_METHODS:
+            declare_write_intent(session)
         try:
             yield session
             session.commit()
