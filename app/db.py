@@ -7,7 +7,6 @@ from fastapi import Depends, Request
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
-
 WRITE_INTENT = "write_intent"
 READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
