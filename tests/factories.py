@@ -126,3 +126,27 @@ def make_pharmacy(
     session.add(pharmacy)
     session.commit()
     return pharmacy
+
+
+def make_practitioner_with_headers(
+    session: Session, *, cpts_id: int, last_name: str = "Martin"
+) -> tuple[Practitioner, dict[str, str]]:
+    """A practitioner and the Authorization header of the user acting for them."""
+    practitioner = make_practitioner(session, cpts_id=cpts_id, last_name=last_name)
+    headers = make_user_headers(
+        session, cpts_id=cpts_id, role=Role.practitioner, practitioner_id=practitioner.id
+    )
+    session.commit()
+    return practitioner, headers
+
+
+def make_pharmacy_with_headers(
+    session: Session, *, cpts_id: int, name: str = "Pharmacie du Centre"
+) -> tuple[Pharmacy, dict[str, str]]:
+    """A pharmacy and the Authorization header of a pharmacist working there."""
+    pharmacy = make_pharmacy(session, cpts_id=cpts_id, name=name)
+    headers = make_user_headers(
+        session, cpts_id=cpts_id, role=Role.pharmacist, pharmacy_id=pharmacy.id
+    )
+    session.commit()
+    return pharmacy, headers
