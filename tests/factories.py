@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 from itertools import count
 
+from httpx import Response
 from sqlalchemy.orm import Session
 
 from app.cpts.models import Cpts, Sector
@@ -150,3 +151,9 @@ def make_pharmacy_with_headers(
     )
     session.commit()
     return pharmacy, headers
+
+
+def first_field_error(response: Response) -> dict[str, str]:
+    """The first ``{field, message}`` of an API error response."""
+    fields: list[dict[str, str]] = response.json()["error"]["fields"]
+    return fields[0]

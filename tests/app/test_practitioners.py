@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from app.professions import Profession
 from tests.factories import (
+    first_field_error,
     make_pharmacy_with_headers,
     make_practitioner,
     make_practitioner_with_headers,
@@ -26,12 +27,6 @@ def practitioner_body(**overrides: Any) -> dict[str, Any]:
         "profession": "gp",
         **overrides,
     }
-
-
-def first_field_error(response: Any) -> dict[str, str]:
-    """The first ``{field, message}`` of an error response."""
-    fields: list[dict[str, str]] = response.json()["error"]["fields"]
-    return fields[0]
 
 
 def test_practitioner_crud(client: TestClient, session: Session) -> None:
