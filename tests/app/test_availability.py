@@ -2,23 +2,17 @@
 
 import pytest
 from fastapi.testclient import TestClient
-from httpx import Response
 from sqlalchemy.orm import Session
 
-from app.users.models import Role
 from tests.factories import (
-    Territory,
-    make_pharmacy,
+    first_field_error,
+    make_pharmacy_with_headers,
     make_practitioner,
+    make_practitioner_with_headers,
     make_territory,
-    make_user_headers,
 )
 
 CHRISTMAS = {"start_date": "2026-12-21", "end_date": "2027-01-03", "reason": "holiday"}
-
-
-def _field(response: Response) -> str:
-    return str(response.json()["error"]["fields"][0]["field"])
 
 
 def _absences(practitioner_id: int) -> str:
@@ -27,14 +21,6 @@ def _absences(practitioner_id: int) -> str:
 
 def _preferences(practitioner_id: int) -> str:
     return f"/v1/practitioners/{practitioner_id}/preferences"
-
-
-def _practitioner_headers(session: Session, territory: Territory) -> tuple[int, dict[str, str]]:
-    practitioner = make_practitioner(session, cpts_id=territory.cpts.id)
-    headers = make_user_headers(
-        session, cpts_id=territory.cpts.id, role=Role.practitioner, practitioner_id=practitioner.id
-    )
-    return practitioner.id, headers
 
 
 def test_coordinator_absence_crud(client: TestClient, session: Session) -> None:
@@ -74,7 +60,7 @@ def test_absence_list_filters_by_overlapping_range(client: TestClient, session: 
     inverted = client.get(
         url, headers=territory.headers, params={"from": "2026-11-10", "to": "2026-11-01"}
     )
-    assert inverted.status_code == 422 and _field(inverted) == "to"
+    assert inverted.status_code == 422 and first_field_error(inverted)["field"] == "to"
 
 
 @pytest.mark.parametrize(
@@ -95,7 +81,7 @@ def test_invalid_absence_is_422_naming_the_field(
     url = _absences(make_practitioner(session, cpts_id=territory.cpts.id).id)
     response = client.post(url, headers=territory.headers, json=body)
     assert response.status_code == 422, response.text
-    assert _field(response) == field
+    assert first_field_error(response)["field"] == field
     assert client.get(url, headers=territory.headers).json()["total"] == 0
 
 
@@ -113,7 +99,7 @@ def test_patch_checks_the_merged_period(client: TestClient, session: Session) ->
     response = client.patch(
         f"{url}/{absence_id}", headers=territory.headers, json={"start_date": "2027-01-04"}
     )
-    assert response.status_code == 422 and _field(response) == "end_date"
+    assert response.status_code == 422 and first_field_error(response)["field"] == "end_date"
     stored = client.get(f"{url}/{absence_id}", headers=territory.headers).json()
     assert stored["start_date"] == CHRISTMAS["start_date"]
 
@@ -125,7 +111,7 @@ def test_overlapping_absence_is_409_naming_start_date(client: TestClient, sessio
     clash = client.post(
         url, headers=territory.headers, json={"start_date": "2027-01-03", "end_date": "2027-01-10"}
     )
-    assert clash.status_code == 409 and _field(clash) == "start_date"
+    assert clash.status_code == 409 and first_field_error(clash)["field"] == "start_date"
     later = client.post(
         url, headers=territory.headers, json={"start_date": "2027-01-04", "end_date": "2027-01-10"}
     )
@@ -151,17 +137,17 @@ def test_other_practitioner_may_have_the_same_days_off(
 
 def test_practitioner_manages_own_absences(client: TestClient, session: Session) -> None:
     territory = make_territory(session)
-    practitioner_id, headers = _practitioner_headers(session, territory)
-    created = client.post(_absences(practitioner_id), headers=headers, json=CHRISTMAS)
+    practitioner, headers = make_practitioner_with_headers(session, cpts_id=territory.cpts.id)
+    created = client.post(_absences(practitioner.id), headers=headers, json=CHRISTMAS)
     assert created.status_code == 201
-    assert client.get(_absences(practitioner_id), headers=headers).json()["total"] == 1
+    assert client.get(_absences(practitioner.id), headers=headers).json()["total"] == 1
 
 
 def test_practitioner_cannot_touch_another_practitioners_absences(
     client: TestClient, session: Session
 ) -> None:
     territory = make_territory(session)
-    _, headers = _practitioner_headers(session, territory)
+    _, headers = make_practitioner_with_headers(session, cpts_id=territory.cpts.id)
     other = make_practitioner(session, cpts_id=territory.cpts.id, last_name="Durand").id
     absence_id = client.post(_absences(other), headers=territory.headers, json=CHRISTMAS).json()[
         "id"
@@ -180,21 +166,18 @@ def test_absence_under_another_practitioner_path_is_404(
     client: TestClient, session: Session
 ) -> None:
     territory = make_territory(session)
-    own_id, headers = _practitioner_headers(session, territory)
+    own, headers = make_practitioner_with_headers(session, cpts_id=territory.cpts.id)
     other = make_practitioner(session, cpts_id=territory.cpts.id, last_name="Durand").id
     absence_id = client.post(_absences(other), headers=territory.headers, json=CHRISTMAS).json()[
         "id"
     ]
-    assert client.get(f"{_absences(own_id)}/{absence_id}", headers=headers).status_code == 404
-    assert client.delete(f"{_absences(own_id)}/{absence_id}", headers=headers).status_code == 404
+    assert client.get(f"{_absences(own.id)}/{absence_id}", headers=headers).status_code == 404
+    assert client.delete(f"{_absences(own.id)}/{absence_id}", headers=headers).status_code == 404
 
 
 def test_pharmacist_is_403(client: TestClient, session: Session) -> None:
     territory = make_territory(session)
-    pharmacy = make_pharmacy(session, cpts_id=territory.cpts.id)
-    headers = make_user_headers(
-        session, cpts_id=territory.cpts.id, role=Role.pharmacist, pharmacy_id=pharmacy.id
-    )
+    _, headers = make_pharmacy_with_headers(session, cpts_id=territory.cpts.id)
     url = _absences(make_practitioner(session, cpts_id=territory.cpts.id).id)
     assert client.get(url, headers=headers).status_code == 403
     assert client.post(url, headers=headers, json=CHRISTMAS).status_code == 403
@@ -224,8 +207,8 @@ def test_no_token_is_401(client: TestClient, session: Session) -> None:
 
 def test_preference_crud(client: TestClient, session: Session) -> None:
     territory = make_territory(session)
-    practitioner_id, headers = _practitioner_headers(session, territory)
-    url = _preferences(practitioner_id)
+    practitioner, headers = make_practitioner_with_headers(session, cpts_id=territory.cpts.id)
+    url = _preferences(practitioner.id)
     on_date = client.post(url, headers=headers, json={"kind": "prefer", "day": "2026-12-24"})
     assert on_date.status_code == 201, on_date.text
     weekly = client.post(url, headers=headers, json={"kind": "avoid", "weekday": 2})
@@ -256,7 +239,7 @@ def test_invalid_preference_is_422_naming_the_field(
     url = _preferences(make_practitioner(session, cpts_id=territory.cpts.id).id)
     response = client.post(url, headers=territory.headers, json=body)
     assert response.status_code == 422, response.text
-    assert _field(response) == field
+    assert first_field_error(response)["field"] == field
     assert client.get(url, headers=territory.headers).json()["total"] == 0
 
 
@@ -267,9 +250,9 @@ def test_second_preference_for_the_same_weekday_is_409(
     url = _preferences(make_practitioner(session, cpts_id=territory.cpts.id).id)
     client.post(url, headers=territory.headers, json={"kind": "avoid", "weekday": 4})
     again = client.post(url, headers=territory.headers, json={"kind": "prefer", "weekday": 4})
-    assert again.status_code == 409 and _field(again) == "weekday"
+    assert again.status_code == 409 and first_field_error(again)["field"] == "weekday"
     client.post(url, headers=territory.headers, json={"kind": "avoid", "day": "2026-12-31"})
     same_day = client.post(
         url, headers=territory.headers, json={"kind": "avoid", "day": "2026-12-31"}
     )
-    assert same_day.status_code == 409 and _field(same_day) == "day"
+    assert same_day.status_code == 409 and first_field_error(same_day)["field"] == "day"

@@ -4,7 +4,6 @@ from datetime import date
 
 import pytest
 from fastapi.testclient import TestClient
-from httpx import Response
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -12,21 +11,16 @@ from sqlalchemy.orm import Session
 from app.coverage.models import DAY_KINDS, CoverageRule
 from app.coverage.schemas import DayKind
 from app.coverage.service import required_on
-from app.users.models import Role
 from tests.factories import (
-    make_pharmacy,
-    make_practitioner,
+    first_field_error,
+    make_pharmacy_with_headers,
+    make_practitioner_with_headers,
     make_sector,
     make_territory,
-    make_user_headers,
 )
 
 URL = "/v1/coverage-rules"
 MONDAY_GPS = {"day_kind": "mon", "profession": "gp", "sector_id": None, "required": 2}
-
-
-def _field(response: Response) -> str:
-    return str(response.json()["error"]["fields"][0]["field"])
 
 
 def _rule_count(session: Session, cpts_id: int) -> int:
@@ -71,7 +65,7 @@ def test_list_filters_and_orders_monday_to_holiday(client: TestClient, session: 
     assert count(sector_id=north.id) == 1
     assert count(day_kind="mon", profession="physio") == 0
     bad = client.get(URL, headers=territory.headers, params={"day_kind": "monday"})
-    assert bad.status_code == 422 and _field(bad) == "day_kind"
+    assert bad.status_code == 422 and first_field_error(bad)["field"] == "day_kind"
 
 
 @pytest.mark.parametrize(
@@ -92,7 +86,7 @@ def test_invalid_rule_is_422_naming_the_field(
     territory = make_territory(session)
     response = client.post(URL, headers=territory.headers, json={**MONDAY_GPS, **change})
     assert response.status_code == 422, response.text
-    assert _field(response) == field
+    assert first_field_error(response)["field"] == field
     assert _rule_count(session, territory.cpts.id) == 0
 
 
@@ -102,7 +96,7 @@ def test_other_cpts_sector_is_422(client: TestClient, session: Session) -> None:
     their_sector = make_sector(session, cpts_id=theirs.cpts.id, name="Nord")
     body = {**MONDAY_GPS, "sector_id": their_sector.id}
     response = client.post(URL, headers=mine.headers, json=body)
-    assert response.status_code == 422 and _field(response) == "sector_id"
+    assert response.status_code == 422 and first_field_error(response)["field"] == "sector_id"
 
 
 @pytest.mark.parametrize("with_sector", [False, True])
@@ -114,7 +108,7 @@ def test_duplicate_scope_is_409_naming_day_kind(
     body = {**MONDAY_GPS, "sector_id": sector_id if with_sector else None}
     assert client.post(URL, headers=territory.headers, json=body).status_code == 201
     again = client.post(URL, headers=territory.headers, json={**body, "required": 5})
-    assert again.status_code == 409 and _field(again) == "day_kind"
+    assert again.status_code == 409 and first_field_error(again)["field"] == "day_kind"
     other_scope = {**body, "sector_id": None if with_sector else sector_id}
     assert client.post(URL, headers=territory.headers, json=other_scope).status_code == 201
 
@@ -193,7 +187,7 @@ def test_bulk_replace_is_all_or_nothing(
     items[2] = {**items[2], **bad_item}
     response = client.put(URL, headers=territory.headers, json={"items": items})
     assert response.status_code == status, response.text
-    assert _field(response) == field
+    assert first_field_error(response)["field"] == field
     assert client.get(URL, headers=territory.headers).json()["items"] == before
     assert _rule_count(session, territory.cpts.id) == 2
 
@@ -201,10 +195,7 @@ def test_bulk_replace_is_all_or_nothing(
 def test_practitioner_reads_but_cannot_write(client: TestClient, session: Session) -> None:
     territory = make_territory(session)
     rule_id = client.post(URL, headers=territory.headers, json=MONDAY_GPS).json()["id"]
-    practitioner = make_practitioner(session, cpts_id=territory.cpts.id)
-    headers = make_user_headers(
-        session, cpts_id=territory.cpts.id, role=Role.practitioner, practitioner_id=practitioner.id
-    )
+    _, headers = make_practitioner_with_headers(session, cpts_id=territory.cpts.id)
     assert client.get(URL, headers=headers).json()["total"] == 1
     assert client.get(f"{URL}/{rule_id}", headers=headers).status_code == 200
     assert client.post(URL, headers=headers, json=MONDAY_GPS).status_code == 403
@@ -217,10 +208,7 @@ def test_practitioner_reads_but_cannot_write(client: TestClient, session: Sessio
 
 def test_pharmacist_is_403(client: TestClient, session: Session) -> None:
     territory = make_territory(session)
-    pharmacy = make_pharmacy(session, cpts_id=territory.cpts.id)
-    headers = make_user_headers(
-        session, cpts_id=territory.cpts.id, role=Role.pharmacist, pharmacy_id=pharmacy.id
-    )
+    _, headers = make_pharmacy_with_headers(session, cpts_id=territory.cpts.id)
     assert client.get(URL, headers=headers).status_code == 403
     assert client.post(URL, headers=headers, json=MONDAY_GPS).status_code == 403
 
