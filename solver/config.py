@@ -1,0 +1,50 @@
+"""How long and how hard to search, and what the roster should care about most."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Weights:
+    """Integer objective weights, in decreasing order of importance.
+
+    - `uncovered`: per missing practitioner on a demand;
+    - `fairness`: per shift outside a practitioner's fair-share band (divided by FTE), and
+      `fairness_far` for every shift beyond the first one outside it;
+    - `avoided_day`: per shift on a day the practitioner asked to avoid;
+    - `preferred_day_missed`: per shift off the preferred days, for those who gave some;
+    - `stability`: per assignment added or dropped against the previous roster;
+    - `spacing`: per extra shift inside a window of `spacing_window_days` days.
+    """
+
+    uncovered: int = 1_000_000
+    fairness: int = 1_000
+    fairness_far: int = 3_000
+    avoided_day: int = 40
+    preferred_day_missed: int = 20
+    stability: int = 10
+    spacing: int = 1
+
+
+def _default_workers() -> int:
+    return os.cpu_count() or 1
+
+
+@dataclass(frozen=True)
+class SolverConfig:
+    """Search parameters.
+
+    The solve stops at `time_limit_s` or once the relative gap
+    |objective - bound| / max(1, |objective|) falls to `relative_gap_limit`. `workers`
+    defaults to the machine's cores; with `workers=1` a fixed `seed` gives identical rosters.
+    """
+
+    time_limit_s: float = 10.0
+    relative_gap_limit: float = 0.0
+    workers: int = field(default_factory=_default_workers)
+    seed: int = 0
+    spacing_window_days: int = 4
+    weights: Weights = field(default_factory=Weights)
+    log_search: bool = False

@@ -1,0 +1,148 @@
+"""Soft rules as named penalty terms, each already multiplied by its weight.
+
+The objective is their sum; `solve` reports each term's value so a roster's cost can be
+read term by term.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+
+from ortools.sat.python import cp_model
+
+from solver.config import SolverConfig
+from solver.instance import Assignment, Instance
+from solver.shares import Band, bands
+from solver.variables import Variables
+
+Terms = dict[str, cp_model.LinearExprT]
+
+
+def build_terms(
+    model: cp_model.CpModel, instance: Instance, v: Variables, config: SolverConfig
+) -> Terms:
+    """Every named penalty term of the objective, in decreasing order of weight."""
+    w = config.weights
+    terms: Terms = {
+        "uncovered": w.uncovered * uncovered(instance, v),
+        "fairness": fairness(model, instance, v, config),
+        "avoided_day": w.avoided_day * avoided_days(instance, v),
+        "preferred_day_missed": w.preferred_day_missed * preferred_days_missed(instance, v),
+    }
+    if instance.previous_roster:
+        terms["stability"] = w.stability * changes(instance, v)
+    if w.spacing and config.spacing_window_days > instance.rules.min_rest_days + 1:
+        terms["spacing"] = w.spacing * crowding(model, instance, v, config.spacing_window_days)
+    return terms
+
+
+def uncovered(instance: Instance, v: Variables) -> cp_model.LinearExprT:
+    """Practitioners missing over all demands: demand minus assigned (never negative)."""
+    by_demand: dict[tuple[dt.date, str, str, str], list[cp_model.IntVar]] = defaultdict(list)
+    for a, var in v.assign.items():
+        profession = instance.practitioner_by_id[a.practitioner].profession
+        by_demand[(a.day, a.block, profession, a.sector)].append(var)
+    total_demand = sum(d.count for d in instance.demands)
+    return total_demand - sum(
+        sum(by_demand.get((d.day, d.block, d.profession, d.sector), [])) for d in instance.demands
+    )
+
+
+def fairness(
+    model: cp_model.CpModel, instance: Instance, v: Variables, config: SolverConfig
+) -> cp_model.LinearExprT:
+    """Shifts outside each practitioner's own fair-share band, per day class, per FTE.
+
+    The first shift above `high` (or below `low`) costs `fairness / fte`, each further one
+    `fairness_far / fte`: a convex penalty, so spreading a surplus beats piling it on one.
+    """
+    loads: dict[tuple[str, bool], list[cp_model.IntVar]] = defaultdict(list)
+    for a, var in v.assign.items():
+        loads[(a.practitioner, instance.day_by_date[a.day].is_special)].append(var)
+    penalties = []
+    for key, band in sorted(bands(instance).items()):
+        shifts = loads.get(key, [])
+        if shifts:
+            fte = instance.practitioner_by_id[key[0]].fte
+            penalties.append(_band_penalty(model, key, sum(shifts), len(shifts), band, fte, config))
+    return sum(penalties)
+
+
+def _band_penalty(
+    model: cp_model.CpModel,
+    key: tuple[str, bool],
+    load: cp_model.LinearExprT,
+    most: int,
+    band: Band,
+    fte: float,
+    config: SolverConfig,
+) -> cp_model.LinearExprT:
+    near = round(config.weights.fairness / fte)
+    far = round(config.weights.fairness_far / fte)
+    name = f"{key[0]},{'special' if key[1] else 'weekday'}"
+    over_near = model.new_int_var(0, 1, f"over_near[{name}]")
+    over_far = model.new_int_var(0, max(0, most - band.high - 1), f"over_far[{name}]")
+    model.add(load - band.high <= over_near + over_far)
+    penalty = near * over_near + (near + far) * over_far
+    if band.low > 0:
+        under_near = model.new_int_var(0, 1, f"under_near[{name}]")
+        under_far = model.new_int_var(0, max(0, band.low - 1), f"under_far[{name}]")
+        model.add(band.low - load <= under_near + under_far)
+        penalty += near * under_near + (near + far) * under_far
+    return penalty
+
+
+def avoided_days(instance: Instance, v: Variables) -> cp_model.LinearExprT:
+    """Shifts falling on a day the practitioner asked to avoid."""
+    return sum(
+        var
+        for a, var in v.assign.items()
+        if a.day in instance.practitioner_by_id[a.practitioner].avoided_days
+    )
+
+
+def preferred_days_missed(instance: Instance, v: Variables) -> cp_model.LinearExprT:
+    """Shifts off the preferred days, within a day class where the practitioner gave some.
+
+    Fairness settles how many weekday and weekend/holiday shifts each one takes; this term
+    only chooses which days, so preferring Tuesdays does not count against weekend shifts.
+    """
+    return sum(var for a, var in v.assign.items() if misses_preference(instance, a))
+
+
+def misses_preference(instance: Instance, a: Assignment) -> bool:
+    """Whether shift `a` falls off the practitioner's preferred days of its day class."""
+    preferred = instance.practitioner_by_id[a.practitioner].preferred_days
+    special = instance.day_by_date[a.day].is_special
+    in_class = [
+        d
+        for d in preferred
+        if d in instance.day_by_date and instance.day_by_date[d].is_special == special
+    ]
+    return bool(in_class) and a.day not in preferred
+
+
+def changes(instance: Instance, v: Variables) -> cp_model.LinearExprT:
+    """Assignments added or dropped against the previous roster (those that can still be kept)."""
+    previous = set(instance.previous_roster)
+    kept = [var for a, var in v.assign.items() if a in previous]
+    added = [var for a, var in v.assign.items() if a not in previous]
+    return len(kept) - sum(kept) + sum(added)
+
+
+def crowding(
+    model: cp_model.CpModel, instance: Instance, v: Variables, window_days: int
+) -> cp_model.LinearExprT:
+    """On-call days beyond the first inside any window of `window_days` consecutive days."""
+    rest = instance.rules.min_rest_days
+    excess = []
+    for pid in v.shifts_by_practitioner:
+        days = v.days_of(pid)
+        for i, first in enumerate(days):
+            window = [d for d in days[i:] if (d - first).days < window_days]
+            if (window[-1] - first).days > rest:
+                extra = model.new_int_var(0, len(window) - 1, f"crowding[{pid},{first}]")
+                model.add(sum(v.worked[(pid, d)] for d in window) - 1 <= extra)
+                excess.append(extra)
+    return sum(excess)
