@@ -20,6 +20,7 @@ class Settings(BaseSettings):
     port: int = 8000
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     public_base_url: str = "http://127.0.0.1:8000"
+    run_jobs: bool = True
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> "Settings":

@@ -44,6 +44,12 @@ class Conflict(DomainError):
     code = "conflict"
 
 
+class HardRuleBroken(Conflict):
+    """A roster change that breaks a hard on-call rule (unless forced with a reason)."""
+
+    code = "hard_rule_violated"
+
+
 class RuleViolation(DomainError):
     """A request that is well-formed but breaks a business rule."""
 

@@ -1,24 +1,38 @@
 """Imports every domain's tables so that ``Base.metadata`` is complete (for Alembic)."""
 
+from app.audit import AuditEntry
 from app.availability.models import Absence, Preference
 from app.base import Base
 from app.coverage.models import CoverageRule
 from app.cpts.models import Cpts, ProfessionSetting, Sector
 from app.pharmacies.models import Pharmacy
 from app.practitioners.models import Practitioner, practitioner_sectors
+from app.referrals.models import Referral
+from app.rotations.models import FairShare, Gap, Job, Rotation, RotationChange, Shift, SwapOffer
+from app.slots.models import Slot
 from app.users.models import ApiToken, User
 
 __all__ = [
     "Absence",
     "ApiToken",
+    "AuditEntry",
     "Base",
     "CoverageRule",
     "Cpts",
+    "FairShare",
+    "Gap",
+    "Job",
     "Pharmacy",
     "Practitioner",
     "Preference",
     "ProfessionSetting",
+    "Referral",
+    "Rotation",
+    "RotationChange",
     "Sector",
+    "Shift",
+    "Slot",
+    "SwapOffer",
     "User",
     "practitioner_sectors",
 ]

@@ -2,7 +2,7 @@
 
 from datetime import time
 
-from sqlalchemy import JSON, CheckConstraint, String, Time, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, String, Time, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.base import Base, IdMixin, TenantMixin, TimestampMixin
@@ -16,6 +16,7 @@ class Cpts(IdMixin, TimestampMixin, Base):
         CheckConstraint("oncall_start < oncall_end", name="window_order"),
         CheckConstraint("min_notice_minutes >= 0", name="notice_not_negative"),
         CheckConstraint("retention_days >= 1", name="retention_positive"),
+        CheckConstraint("min_rest_days >= 0", name="rest_not_negative"),
     )
 
     name: Mapped[str] = mapped_column(String(200))
@@ -26,6 +27,11 @@ class Cpts(IdMixin, TimestampMixin, Base):
     blocks: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
     min_notice_minutes: Mapped[int] = mapped_column(default=30)
     retention_days: Mapped[int] = mapped_column(default=30)
+    min_rest_days: Mapped[int] = mapped_column(default=1, server_default="1")
+    allow_multiple_blocks_per_day: Mapped[bool] = mapped_column(
+        default=False, server_default=false()
+    )
+    swap_requires_approval: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     profession_settings: Mapped[list["ProfessionSetting"]] = relationship(
         lazy="selectin", cascade="all, delete-orphan", order_by="ProfessionSetting.profession"

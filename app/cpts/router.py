@@ -31,6 +31,9 @@ def _settings_public(cpts: Cpts) -> SettingsPublic:
         blocks=service.effective_blocks(cpts),
         min_notice_minutes=cpts.min_notice_minutes,
         retention_days=cpts.retention_days,
+        min_rest_days=cpts.min_rest_days,
+        allow_multiple_blocks_per_day=cpts.allow_multiple_blocks_per_day,
+        swap_requires_approval=cpts.swap_requires_approval,
         professions=[ProfessionSettings.model_validate(s) for s in cpts.profession_settings],
     )
 

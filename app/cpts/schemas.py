@@ -58,6 +58,9 @@ SETTINGS_EXAMPLE: JsonDict = {
     "blocks": [{"start": "14:00:00", "end": "17:00:00"}, {"start": "17:00:00", "end": "20:00:00"}],
     "min_notice_minutes": 30,
     "retention_days": 30,
+    "min_rest_days": 1,
+    "allow_multiple_blocks_per_day": False,
+    "swap_requires_approval": False,
     "professions": [{"profession": "gp", "slot_minutes": 15, "free_slots_per_shift": 4}],
 }
 
@@ -75,6 +78,11 @@ class SettingsUpdate(BaseModel):
     blocks: list[Block] | None = Field(default=None, max_length=12)
     min_notice_minutes: int | None = Field(default=None, ge=0, le=24 * 60)
     retention_days: int | None = Field(default=None, ge=1, le=3650)
+    min_rest_days: int | None = Field(
+        default=None, ge=0, le=14, description="full days off between two on-call days"
+    )
+    allow_multiple_blocks_per_day: bool | None = None
+    swap_requires_approval: bool | None = None
     professions: list[ProfessionSettings] | None = None
 
 
@@ -92,6 +100,9 @@ class SettingsPublic(BaseModel):
     blocks: list[Block]
     min_notice_minutes: int
     retention_days: int
+    min_rest_days: int
+    allow_multiple_blocks_per_day: bool
+    swap_requires_approval: bool
     professions: list[ProfessionSettings]
 
 

@@ -25,6 +25,9 @@ def create_cpts(session: Session, *, data: CptsCreate) -> Cpts:
         blocks=[],
         min_notice_minutes=30,
         retention_days=30,
+        min_rest_days=1,
+        allow_multiple_blocks_per_day=False,
+        swap_requires_approval=False,
     )
     cpts.profession_settings = [
         ProfessionSetting(

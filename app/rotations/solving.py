@@ -1,0 +1,405 @@
+"""The only bridge to ``solver/``: database rows → ``solver.Instance``, ``Result`` → shifts.
+
+Practitioners are keyed by their id as text, sectors by ``sector-<id>`` (``territory`` for
+demand that any sector may cover), blocks by their local times (``14:00-20:00``).
+"""
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import holidays
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+import solver
+from app.availability.models import Absence, Preference
+from app.coverage.models import CoverageRule
+from app.coverage.service import required_on
+from app.cpts.models import Cpts
+from app.cpts.service import effective_blocks
+from app.practitioners.models import Practitioner
+from app.rotations.models import FairShare, Gap, Rotation, RotationStatus, Shift, ShiftStatus
+
+TERRITORY = "territory"
+MONTH_DAYS = 30
+
+
+def sector_key(sector_id: int | None) -> str:
+    """Solver name of a sector (``territory`` for whole-territory demand)."""
+    return TERRITORY if sector_id is None else f"sector-{sector_id}"
+
+
+def sector_id_of(key: str) -> int | None:
+    """Inverse of :func:`sector_key`."""
+    return None if key == TERRITORY else int(key.removeprefix("sector-"))
+
+
+def block_name(start: time, end: time) -> str:
+    """Solver and database name of a block, e.g. ``14:00-17:00``."""
+    return f"{start:%H:%M}-{end:%H:%M}"
+
+
+@dataclass(frozen=True)
+class Calendar:
+    """A CPTS's local calendar: timezone, blocks and public holidays."""
+
+    timezone: ZoneInfo
+    blocks: dict[str, tuple[time, time]]
+    holiday_dates: frozenset[date]
+
+    @classmethod
+    def of(cls, cpts: Cpts, first: date, last: date) -> "Calendar":
+        """The calendar of ``cpts`` for the years spanning ``first``..``last``."""
+        years = range(first.year, last.year + 1)
+        public = holidays.country_holidays("FR", subdiv=cpts.holiday_subdivision, years=years)
+        return cls(
+            timezone=ZoneInfo(cpts.timezone),
+            blocks={block_name(b.start, b.end): (b.start, b.end) for b in effective_blocks(cpts)},
+            holiday_dates=frozenset(public),
+        )
+
+    def instants(self, day: date, block: str) -> tuple[datetime, datetime]:
+        """UTC start and end of ``block`` on ``day``: local wall-clock time, DST included."""
+        start, end = self.blocks[block]
+        local_start = datetime.combine(day, start, tzinfo=self.timezone)
+        local_end = datetime.combine(day, end, tzinfo=self.timezone)
+        return local_start.astimezone(UTC), local_end.astimezone(UTC)
+
+    def day_kind(self, day: date) -> solver.instance.DayKind:
+        """``holiday``, ``weekend`` or ``weekday``."""
+        if day in self.holiday_dates:
+            return "holiday"
+        return "weekend" if day.weekday() >= 5 else "weekday"
+
+
+def days_between(first: date, last: date) -> list[date]:
+    """Every date from ``first`` to ``last`` inclusive."""
+    return [first + timedelta(days=n) for n in range((last - first).days + 1)]
+
+
+def _demands(
+    rules: Sequence[CoverageRule], calendar: Calendar, days: Iterable[date]
+) -> list[solver.Demand]:
+    demands = []
+    for day in days:
+        needed = required_on(rules, day=day, is_holiday=day in calendar.holiday_dates)
+        for (profession, sector_id), count in sorted(needed.items(), key=str):
+            for block in calendar.blocks:
+                demands.append(solver.Demand(day, block, profession, sector_key(sector_id), count))
+    return demands
+
+
+def _absent_days(session: Session, cpts_id: int, first: date, last: date) -> dict[int, set[date]]:
+    absent: dict[int, set[date]] = defaultdict(set)
+    query = select(Absence).where(
+        Absence.cpts_id == cpts_id, Absence.start_date <= last, Absence.end_date >= first
+    )
+    for absence in session.scalars(query):
+        start, end = max(absence.start_date, first), min(absence.end_date, last)
+        absent[absence.practitioner_id].update(days_between(start, end))
+    return absent
+
+
+def _preferred_and_avoided(
+    session: Session, cpts_id: int, days: list[date]
+) -> dict[tuple[int, str], set[date]]:
+    wanted: dict[tuple[int, str], set[date]] = defaultdict(set)
+    for pref in session.scalars(select(Preference).where(Preference.cpts_id == cpts_id)):
+        matching = {d for d in days if d == pref.day or d.weekday() == pref.weekday}
+        wanted[(pref.practitioner_id, pref.kind)].update(matching)
+    return wanted
+
+
+def _history(session: Session, rotation: Rotation, calendar: Calendar) -> dict[int, solver.History]:
+    """Shifts served and fair shares of earlier published rotations, per practitioner."""
+    earlier = select(Rotation.id).where(
+        Rotation.cpts_id == rotation.cpts_id,
+        Rotation.status != RotationStatus.draft.value,
+        Rotation.period_end < rotation.period_start,
+    )
+    served: dict[int, list[date]] = defaultdict(list)
+    shifts = select(Shift.practitioner_id, Shift.day).where(
+        Shift.rotation_id.in_(earlier), Shift.status == ShiftStatus.active.value
+    )
+    for practitioner_id, day in session.execute(shifts):
+        served[practitioner_id].append(day)
+    shares = session.execute(
+        select(
+            FairShare.practitioner_id,
+            func.sum(FairShare.weekday_fair_share),
+            func.sum(FairShare.special_fair_share),
+        )
+        .where(FairShare.rotation_id.in_(earlier))
+        .group_by(FairShare.practitioner_id)
+    )
+    share_of = {pid: (float(w or 0), float(s or 0)) for pid, w, s in shares}
+    return {
+        pid: solver.History(
+            weekday_shifts=sum(1 for d in served.get(pid, []) if calendar.day_kind(d) == "weekday"),
+            special_shifts=sum(1 for d in served.get(pid, []) if calendar.day_kind(d) != "weekday"),
+            weekday_fair_share=share_of.get(pid, (0.0, 0.0))[0],
+            special_fair_share=share_of.get(pid, (0.0, 0.0))[1],
+            last_on_call=max(served[pid]) if served.get(pid) else None,
+        )
+        for pid in set(served) | set(share_of)
+    }
+
+
+def period_maximum(monthly_maximum: int, period_days: int) -> int:
+    """A monthly maximum scaled to a period of another length (rounded up)."""
+    if period_days <= 31:
+        return monthly_maximum
+    return math.ceil(monthly_maximum * period_days / MONTH_DAYS)
+
+
+def _solver_practitioner(
+    row: Practitioner,
+    *,
+    absent: set[date],
+    preferred: set[date],
+    avoided: set[date],
+    history: solver.History,
+    max_period: int,
+) -> solver.Practitioner:
+    return solver.Practitioner(
+        id=str(row.id),
+        profession=row.profession,
+        sectors=(*[sector_key(s.id) for s in row.sectors], TERRITORY),
+        fte=row.fte,
+        unavailable_days=tuple(sorted(absent)),
+        preferred_days=tuple(sorted(preferred)),
+        avoided_days=tuple(sorted(avoided)),
+        max_shifts_per_period=max_period,
+        max_shifts_per_week=row.max_shifts_per_week,
+        history=history,
+    )
+
+
+@dataclass(frozen=True)
+class SolveInput:
+    """An instance for the days ``first_day``..end of a rotation, and how to map it back."""
+
+    instance: solver.Instance
+    calendar: Calendar
+    first_day: date
+
+
+def active_shifts(session: Session, rotation: Rotation) -> list[Shift]:
+    """The rotation's active shifts, by day and block."""
+    query = select(Shift).where(
+        Shift.rotation_id == rotation.id, Shift.status == ShiftStatus.active.value
+    )
+    return list(session.scalars(query.order_by(Shift.day, Shift.block, Shift.id)))
+
+
+def as_assignment(shift: Shift) -> solver.Assignment:
+    """The solver's view of a stored shift."""
+    return solver.Assignment(
+        str(shift.practitioner_id), shift.day, shift.block, sector_key(shift.sector_id)
+    )
+
+
+def _practitioners(
+    session: Session,
+    rotation: Rotation,
+    days: list[date],
+    calendar: Calendar,
+    served_before: dict[int, list[date]],
+    needed_ids: set[int],
+) -> list[solver.Practitioner]:
+    cpts_id = rotation.cpts_id
+    absent = _absent_days(session, cpts_id, days[0], days[-1])
+    wishes = _preferred_and_avoided(session, cpts_id, days)
+    history = _history(session, rotation, calendar)
+    period_days = (rotation.period_end - rotation.period_start).days + 1
+    rows = session.scalars(
+        select(Practitioner)
+        .where(Practitioner.cpts_id == cpts_id)
+        .where(Practitioner.active.is_(True) | Practitioner.id.in_(needed_ids))
+        .order_by(Practitioner.id)
+    )
+    result = []
+    for row in rows:
+        before = served_before.get(row.id, [])
+        past = history.get(row.id, solver.History())
+        last = max([*before, *([past.last_on_call] if past.last_on_call else [])], default=None)
+        result.append(
+            _solver_practitioner(
+                row,
+                absent=absent.get(row.id, set()),
+                preferred=wishes.get((row.id, "prefer"), set()),
+                avoided=wishes.get((row.id, "avoid"), set()),
+                history=solver.History(
+                    past.weekday_shifts,
+                    past.special_shifts,
+                    past.weekday_fair_share,
+                    past.special_fair_share,
+                    last,
+                ),
+                max_period=max(
+                    0, period_maximum(row.max_shifts_per_month, period_days) - len(before)
+                ),
+            )
+        )
+    return result
+
+
+def build_input(
+    session: Session,
+    *,
+    rotation: Rotation,
+    first_day: date | None = None,
+    keep_current: bool = False,
+) -> SolveInput:
+    """The solver instance for a rotation from ``first_day`` on.
+
+    Locked shifts stay; with ``keep_current`` the current shifts are the roster to stay close
+    to (repair). Shifts before ``first_day`` count against maxima and the rest rule.
+    """
+    cpts = session.get_one(Cpts, rotation.cpts_id)
+    first = max(first_day or rotation.period_start, rotation.period_start)
+    days = days_between(first, rotation.period_end)
+    calendar = Calendar.of(cpts, rotation.period_start, rotation.period_end)
+    shifts = active_shifts(session, rotation)
+    current = [s for s in shifts if s.day >= first]
+    served_before: dict[int, list[date]] = defaultdict(list)
+    for shift in shifts:
+        if shift.day < first:
+            served_before[shift.practitioner_id].append(shift.day)
+    rules = list(session.scalars(select(CoverageRule).where(CoverageRule.cpts_id == cpts.id)))
+    needed = {s.practitioner_id for s in current}
+    instance = solver.Instance(
+        days=tuple(solver.Day(d, calendar.day_kind(d)) for d in days),
+        blocks=tuple(calendar.blocks),
+        demands=tuple(_demands(rules, calendar, days)),
+        practitioners=tuple(
+            _practitioners(session, rotation, days, calendar, served_before, needed)
+        ),
+        rules=solver.Rules(cpts.min_rest_days, cpts.allow_multiple_blocks_per_day),
+        locked=tuple(as_assignment(s) for s in current if s.locked),
+        previous_roster=tuple(as_assignment(s) for s in current) if keep_current else (),
+    )
+    return SolveInput(instance=instance, calendar=calendar, first_day=first)
+
+
+def solver_figures(result: solver.Result) -> dict[str, object]:
+    """What the coordinator sees of a solve: status, objective, bound, gap, time."""
+    return {
+        "status": result.status,
+        "method": result.method,
+        "objective": result.objective,
+        "best_bound": result.best_bound,
+        "gap": result.gap,
+        "wall_time_s": round(result.wall_time_s, 3),
+        "time_to_first_solution_s": result.time_to_first_solution_s,
+        "objective_terms": dict(result.objective_terms),
+        "uncovered": result.uncovered,
+    }
+
+
+def _new_shift(rotation: Rotation, solve_input: SolveInput, assignment: solver.Assignment) -> Shift:
+    starts_at, ends_at = solve_input.calendar.instants(assignment.day, assignment.block)
+    practitioner = solve_input.instance.practitioner_by_id[assignment.practitioner]
+    return Shift(
+        cpts_id=rotation.cpts_id,
+        rotation_id=rotation.id,
+        practitioner_id=int(assignment.practitioner),
+        profession=practitioner.profession,
+        sector_id=sector_id_of(assignment.sector),
+        day=assignment.day,
+        block=assignment.block,
+        starts_at=starts_at,
+        ends_at=ends_at,
+    )
+
+
+def replace_gaps(
+    session: Session, *, rotation: Rotation, gaps: Iterable[solver.Gap], first_day: date
+) -> None:
+    """The rotation's stored gaps from ``first_day`` on, replaced by ``gaps``."""
+    for old in session.scalars(
+        select(Gap).where(Gap.rotation_id == rotation.id, Gap.day >= first_day)
+    ):
+        session.delete(old)
+    session.add_all(
+        Gap(
+            cpts_id=rotation.cpts_id,
+            rotation_id=rotation.id,
+            day=gap.day,
+            block=gap.block,
+            profession=gap.profession,
+            sector_id=sector_id_of(gap.sector),
+            missing=gap.missing,
+            reason=gap.reason,
+        )
+        for gap in gaps
+    )
+
+
+def _replace_fair_shares(session: Session, rotation: Rotation, result: solver.Result) -> None:
+    for old in session.scalars(select(FairShare).where(FairShare.rotation_id == rotation.id)):
+        session.delete(old)
+    session.flush()
+    session.add_all(
+        FairShare(
+            cpts_id=rotation.cpts_id,
+            rotation_id=rotation.id,
+            practitioner_id=int(load.practitioner),
+            weekday_fair_share=load.weekday_fair_share,
+            special_fair_share=load.special_fair_share,
+        )
+        for load in result.loads
+    )
+
+
+def store_solution(
+    session: Session, *, rotation: Rotation, solve_input: SolveInput, result: solver.Result
+) -> None:
+    """A draft's unlocked shifts, gaps and fair shares replaced by the solver's roster."""
+    locked = set()
+    for shift in active_shifts(session, rotation):
+        if shift.locked:
+            locked.add(as_assignment(shift))
+        else:
+            session.delete(shift)
+    session.flush()
+    session.add_all(
+        _new_shift(rotation, solve_input, a) for a in result.assignments if a not in locked
+    )
+    replace_gaps(session, rotation=rotation, gaps=result.gaps, first_day=rotation.period_start)
+    _replace_fair_shares(session, rotation, result)
+    rotation.solver_figures = solver_figures(result)
+    session.flush()
+
+
+def store_repair(
+    session: Session, *, rotation: Rotation, solve_input: SolveInput, result: solver.Result
+) -> tuple[list[Shift], list[Shift]]:
+    """Apply a repaired roster from ``first_day`` on: returns (cancelled, added) shifts.
+
+    Unchanged shifts are kept as they are; removed ones are cancelled (kept for history and
+    calendar feeds), never deleted.
+    """
+    wanted = set(result.assignments)
+    current = [s for s in active_shifts(session, rotation) if s.day >= solve_input.first_day]
+    kept = set()
+    cancelled = []
+    for shift in current:
+        assignment = as_assignment(shift)
+        if assignment in wanted:
+            kept.add(assignment)
+        else:
+            shift.status = ShiftStatus.cancelled.value
+            shift.sequence += 1
+            cancelled.append(shift)
+    session.flush()
+    added = [_new_shift(rotation, solve_input, a) for a in sorted(wanted - kept)]
+    session.add_all(added)
+    replace_gaps(session, rotation=rotation, gaps=result.gaps, first_day=solve_input.first_day)
+    rotation.solver_figures = solver_figures(result)
+    session.flush()
+    return cancelled, added
