@@ -1,4 +1,4 @@
-"""`cpts-snp` command line: migrate, serve, create-cpts, seed-demo."""
+"""`cpts-snp` command line: migrate, serve, create-cpts, seed-demo, purge."""
 
 import argparse
 import sys
@@ -11,11 +11,13 @@ import uvicorn
 from sqlalchemy.orm import Session
 
 from app import schema
+from app.base import utcnow
 from app.config import get_settings
 from app.cpts.schemas import CptsCreate
 from app.cpts.service import create_cpts
 from app.db import make_engine, make_session_factory
 from app.demo import DemoTokens, seed_demo
+from app.referrals.service import purge_identities
 from app.users.models import Role
 from app.users.schemas import UserCreate
 from app.users.service import create_user, issue_token
@@ -80,6 +82,11 @@ def _seed_demo(args: argparse.Namespace) -> None:
         _say("  " + line)
 
 
+def _purge(_args: argparse.Namespace) -> None:
+    purged = _in_transaction(lambda session: purge_identities(session, now=utcnow()))
+    _say(f"patient identity blanked on {purged} referral(s) past their retention period")
+
+
 def _token_lines(tokens: DemoTokens) -> list[str]:
     return [
         f"COORDINATOR_TOKEN={tokens.coordinator}",
@@ -107,6 +114,9 @@ def build_parser() -> argparse.ArgumentParser:
     seed = commands.add_parser("seed-demo", help="create the demo territory and print tokens")
     seed.add_argument("--tokens-file", default="demo-tokens.env")
     seed.set_defaults(run=_seed_demo)
+    commands.add_parser(
+        "purge", help="blank patient identity on referrals past the retention period"
+    ).set_defaults(run=_purge)
     return parser
 
 

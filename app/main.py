@@ -16,6 +16,12 @@ from app.db import make_engine, make_session_factory
 from app.errors import install_error_handlers
 from app.pharmacies.router import router as pharmacies_router
 from app.practitioners.router import router as practitioners_router
+from app.referrals.router import router as referrals_router
+from app.rotations.jobs import JobRunner
+from app.rotations.oncall_router import router as oncall_router
+from app.rotations.router import router as rotations_router
+from app.rotations.swap_router import router as swap_router
+from app.slots.router import router as slots_router
 from app.users.router import router as users_router
 
 DESCRIPTION = """Unscheduled-care (SNP) on-call service for a French CPTS.
@@ -38,7 +44,12 @@ def create_app(
         if session_factory is None:
             engine = make_engine(settings.database_url)
             app.state.session_factory = make_session_factory(engine)
+        runner = JobRunner(app.state.session_factory) if settings.run_jobs else None
+        if runner is not None:
+            runner.start()
         yield
+        if runner is not None:
+            runner.stop()
         if engine is not None:
             engine.dispose()
 
@@ -55,6 +66,11 @@ def create_app(
         pharmacies_router,
         availability_router,
         coverage_router,
+        rotations_router,
+        swap_router,
+        oncall_router,
+        slots_router,
+        referrals_router,
     ):
         app.include_router(router)
     return app

@@ -6,6 +6,8 @@ Each PostgreSQL run works in a schema of its own, so parallel runs never collide
 
 import os
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from datetime import UTC, datetime
 
 import pytest
 from fastapi.testclient import TestClient
@@ -13,8 +15,10 @@ from hypothesis import settings as hypothesis_settings
 from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.clock import get_now
 from app.config import Settings
 from app.main import create_app
+from app.rotations.jobs import JobRunner, solver_process_pool
 from app.schema import upgrade
 from tests.databases import BACKENDS, drop_database, fresh_database
 
@@ -66,6 +70,37 @@ def session(session_factory: sessionmaker[Session]) -> Iterator[Session]:
 @pytest.fixture
 def client(session_factory: sessionmaker[Session]) -> Iterator[TestClient]:
     """The API, wired to the test's transaction."""
-    app = create_app(Settings(), session_factory=session_factory)
+    app = create_app(Settings(run_jobs=False), session_factory=session_factory)
     with TestClient(app, raise_server_exceptions=False) as test_client:
         yield test_client
+
+
+@pytest.fixture(scope="session")
+def solver_pool() -> Iterator[ProcessPoolExecutor]:
+    """One solver process for the whole run (spawning it costs about a second)."""
+    pool = solver_process_pool()
+    yield pool
+    pool.shutdown()
+
+
+@pytest.fixture
+def job_runner(
+    session_factory: sessionmaker[Session], solver_pool: ProcessPoolExecutor
+) -> JobRunner:
+    """A job runner on the test's transaction; tests call ``run_pending()`` themselves."""
+    return JobRunner(session_factory, executor=solver_pool)
+
+
+class FrozenClock:
+    """The API's notion of now, moved by the test."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+
+@pytest.fixture
+def clock(client: TestClient) -> FrozenClock:
+    """Freeze the API's clock at Tuesday 12 January 2027, 12:00 in Paris."""
+    frozen = FrozenClock(datetime(2027, 1, 12, 11, 0, tzinfo=UTC))
+    client.app.dependency_overrides[get_now] = lambda: frozen.now  # type: ignore[attr-defined]
+    return frozen

@@ -73,3 +73,11 @@ def _count_by_profession(session: Session) -> dict[str, int]:
         select(Practitioner.profession, func.count()).group_by(Practitioner.profession)
     )
     return {profession: count for profession, count in rows}
+
+
+def test_purge_command_runs_on_an_empty_database(
+    database_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    main(["migrate"])
+    main(["purge"])
+    assert "blanked on 0 referral(s)" in capsys.readouterr().out

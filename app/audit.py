@@ -1,0 +1,47 @@
+"""The audit log of health-data access: every read and write of a referral (RGPD)."""
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, String
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from app.auth import Principal
+from app.base import Base, IdMixin, TenantMixin, UTCDateTime, utcnow
+
+
+class AuditEntry(IdMixin, TenantMixin, Base):
+    """Who read or wrote which referral, and when (health data: RGPD)."""
+
+    __tablename__ = "audit_log"
+
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    actor_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    action: Mapped[str] = mapped_column(String(32))
+    subject_type: Mapped[str] = mapped_column(String(32))
+    subject_id: Mapped[int | None]
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+def record(
+    session: Session,
+    *,
+    actor: Principal | None,
+    cpts_id: int,
+    action: str,
+    subject_type: str,
+    subject_id: int | None,
+    details: dict[str, Any] | None = None,
+) -> None:
+    """Write one audit entry in the caller's transaction (never committed on its own)."""
+    session.add(
+        AuditEntry(
+            cpts_id=cpts_id,
+            at=utcnow(),
+            actor_user_id=actor.user_id if actor else None,
+            action=action,
+            subject_type=subject_type,
+            subject_id=subject_id,
+            details=details or {},
+        )
+    )

@@ -1,0 +1,267 @@
+"""Referrals: book a slot atomically, read and list within the patient-data rules, cancel,
+record the outcome, purge identity after the retention period. Every access is audited."""
+
+import hashlib
+import json
+from datetime import datetime, timedelta
+
+from sqlalchemy import Select, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from app import audit
+from app.auth import Principal
+from app.cpts.models import Cpts
+from app.errors import Conflict, Forbidden, NotFound, RuleViolation
+from app.pagination import PageParams, paginate
+from app.practitioners.models import Practitioner
+from app.referrals.models import Referral, ReferralStatus
+from app.referrals.schemas import Outcome, ReferralCreate
+from app.rotations.models import Rotation, RotationStatus, Shift, ShiftStatus
+from app.slots.models import Slot, SlotStatus
+from app.slots.search import MAX_WITHIN_HOURS, bookable_window, modes_of
+from app.users.models import Role
+
+
+class SlotTaken(Conflict):
+    """The slot was booked, blocked or withdrawn before this request got it."""
+
+    code = "slot_taken"
+
+
+def fingerprint(data: ReferralCreate) -> str:
+    """A stable hash of a booking request, to tell an idempotent replay from a reuse."""
+    canonical = json.dumps(data.model_dump(mode="json"), sort_keys=True)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _replay(
+    session: Session, *, pharmacy_id: int, key: str, data: ReferralCreate
+) -> Referral | None:
+    existing = session.scalar(
+        select(Referral).where(Referral.pharmacy_id == pharmacy_id, Referral.idempotency_key == key)
+    )
+    if existing is not None and existing.request_fingerprint != fingerprint(data):
+        raise RuleViolation(
+            "this Idempotency-Key was already used for a different request", field="Idempotency-Key"
+        )
+    return existing
+
+
+def _bookable_slot(session: Session, *, cpts: Cpts, data: ReferralCreate, now: datetime) -> Slot:
+    """Re-check, inside the booking transaction, every rule the search applied."""
+    row = session.execute(
+        select(Slot, Shift, Rotation, Practitioner)
+        .join(Shift, Shift.id == Slot.shift_id)
+        .join(Rotation, Rotation.id == Shift.rotation_id)
+        .join(Practitioner, Practitioner.id == Slot.practitioner_id)
+        .where(Slot.id == data.slot_id, Slot.cpts_id == cpts.id)
+        .with_for_update(of=Slot)
+    ).first()
+    if row is None:
+        raise NotFound(f"slot {data.slot_id} not found")
+    slot, shift, rotation, practitioner = row
+    earliest, latest = bookable_window(cpts, now=now, within_hours=MAX_WITHIN_HOURS, same_day=False)
+    if slot.status != SlotStatus.open.value:
+        raise SlotTaken(f"slot {slot.id} is no longer available ({slot.status})")
+    if (
+        shift.status != ShiftStatus.active.value
+        or rotation.status != RotationStatus.published.value
+    ):
+        raise SlotTaken(f"slot {slot.id} is no longer part of the published rotation")
+    if not earliest <= slot.starts_at <= latest:
+        raise SlotTaken(
+            f"slot {slot.id} is outside the booking window "
+            f"(minimum notice {cpts.min_notice_minutes} min, at most {MAX_WITHIN_HOURS} h ahead)"
+        )
+    if data.mode not in modes_of(practitioner):
+        raise RuleViolation(f"this practitioner does not offer {data.mode.value}", field="mode")
+    return slot
+
+
+def book(
+    session: Session, *, principal: Principal, data: ReferralCreate, key: str, now: datetime
+) -> tuple[Referral, bool]:
+    """Book a slot for a patient; returns the referral and whether this was a replay.
+
+    Exactly one of many concurrent bookings of a slot wins: the slot is taken with a
+    conditional update, and a partial unique index (one active referral per slot) backs it.
+    """
+    if principal.pharmacy_id is None:
+        raise Forbidden("only a pharmacy's user can refer a patient")
+    previous = _replay(session, pharmacy_id=principal.pharmacy_id, key=key, data=data)
+    if previous is not None:
+        return previous, True
+    cpts = session.get_one(Cpts, principal.cpts_id)
+    slot = _bookable_slot(session, cpts=cpts, data=data, now=now)
+    taken = session.execute(
+        update(Slot)
+        .where(Slot.id == slot.id, Slot.status == SlotStatus.open.value)
+        .values(status=SlotStatus.booked.value)
+        .execution_options(synchronize_session="fetch")
+    )
+    if taken.rowcount != 1:  # type: ignore[attr-defined]
+        raise SlotTaken(f"slot {slot.id} was just booked by someone else")
+    referral = Referral(
+        cpts_id=cpts.id,
+        slot_id=slot.id,
+        pharmacy_id=principal.pharmacy_id,
+        practitioner_id=slot.practitioner_id,
+        booked_by=principal.user_id,
+        idempotency_key=key,
+        request_fingerprint=fingerprint(data),
+        mode=data.mode.value,
+        profession=slot.profession,
+        slot_starts_at=slot.starts_at,
+        patient_display_name=data.patient.display_name,
+        patient_phone=data.patient.phone,
+        patient_birth_year=data.patient.birth_year,
+        reason_category=data.reason_category.value,
+        note=data.note,
+    )
+    try:
+        with session.begin_nested():
+            session.add(referral)
+    except IntegrityError:
+        raise SlotTaken(f"slot {slot.id} was just booked by someone else") from None
+    _audit(session, principal, "create", referral)
+    return referral, False
+
+
+def _audit(session: Session, principal: Principal, action: str, referral: Referral) -> None:
+    audit.record(
+        session,
+        actor=principal,
+        cpts_id=referral.cpts_id,
+        action=action,
+        subject_type="referral",
+        subject_id=referral.id,
+    )
+
+
+def visible_referrals(principal: Principal) -> Select[Referral]:
+    """The referrals a caller may see: the pharmacy's own, the practitioner's own, or (for
+    the coordinator, without identity) all of the CPTS."""
+    query = select(Referral).where(Referral.cpts_id == principal.cpts_id)
+    if principal.role == Role.pharmacist:
+        return query.where(Referral.pharmacy_id == principal.pharmacy_id)
+    if principal.role == Role.practitioner:
+        return query.where(Referral.practitioner_id == principal.practitioner_id)
+    return query
+
+
+def get_referral(session: Session, *, principal: Principal, referral_id: int) -> Referral:
+    """One referral the caller may see (404 otherwise), audited as a read."""
+    referral = session.scalar(visible_referrals(principal).where(Referral.id == referral_id))
+    if referral is None:
+        raise NotFound(f"referral {referral_id} not found")
+    _audit(session, principal, "read", referral)
+    return referral
+
+
+def list_referrals(
+    session: Session,
+    *,
+    principal: Principal,
+    page: PageParams,
+    status: ReferralStatus | None,
+    since: datetime | None,
+    until: datetime | None,
+    needs_attention: bool | None,
+) -> tuple[list[Referral], int]:
+    """A page of the referrals the caller may see, by slot time; audited as one read."""
+    query = visible_referrals(principal).order_by(Referral.slot_starts_at, Referral.id)
+    if status is not None:
+        query = query.where(Referral.status == status.value)
+    if since is not None:
+        query = query.where(Referral.slot_starts_at >= since)
+    if until is not None:
+        query = query.where(Referral.slot_starts_at < until)
+    if needs_attention is not None:
+        flagged = Referral.needs_attention.is_not(None)
+        query = query.where(flagged if needs_attention else ~flagged)
+    rows, total = paginate(session, query, page)
+    audit.record(
+        session,
+        actor=principal,
+        cpts_id=principal.cpts_id,
+        action="list",
+        subject_type="referral",
+        subject_id=None,
+        details={"referral_ids": [r.id for r in rows]},
+    )
+    return rows, total
+
+
+def cancel(session: Session, *, principal: Principal, referral_id: int, now: datetime) -> Referral:
+    """Cancel a booked referral (its pharmacy or the coordinator); a future slot reopens."""
+    if principal.role == Role.practitioner:
+        raise Forbidden("the booking pharmacy or the coordinator cancels a referral")
+    referral = get_referral(session, principal=principal, referral_id=referral_id)
+    if referral.status != ReferralStatus.booked.value:
+        raise Conflict(f"referral {referral_id} is {referral.status}, not booked")
+    referral.status = ReferralStatus.cancelled.value
+    referral.cancelled_at = now
+    slot = session.get_one(Slot, referral.slot_id)
+    shift = session.get_one(Shift, slot.shift_id)
+    if shift.status != ShiftStatus.active.value:
+        slot.status = SlotStatus.withdrawn.value
+    elif slot.starts_at > now:
+        slot.status = SlotStatus.open.value
+    _audit(session, principal, "cancel", referral)
+    session.flush()
+    return referral
+
+
+def record_outcome(
+    session: Session, *, principal: Principal, referral_id: int, outcome: Outcome, now: datetime
+) -> Referral:
+    """The practitioner records whether the patient was seen or did not come."""
+    if principal.role != Role.practitioner:
+        raise Forbidden("the practitioner the patient was referred to records the outcome")
+    referral = get_referral(session, principal=principal, referral_id=referral_id)
+    if referral.status != ReferralStatus.booked.value:
+        raise Conflict(f"referral {referral_id} is {referral.status}, not booked")
+    if outcome == Outcome.no_show and now < referral.slot_starts_at:
+        raise Conflict("a no-show can only be recorded once the slot has begun")
+    referral.status = outcome.value
+    referral.outcome_at = now
+    _audit(session, principal, f"outcome_{outcome.value}", referral)
+    session.flush()
+    return referral
+
+
+def purge_identities(
+    session: Session, *, now: datetime, cpts_id: int | None = None, actor: Principal | None = None
+) -> int:
+    """Blank the identity fields of referrals whose slot is older than the retention period
+    of their CPTS; the anonymous record stays for indicators. Returns how many."""
+    purged = 0
+    territories = select(Cpts) if cpts_id is None else select(Cpts).where(Cpts.id == cpts_id)
+    for cpts in session.scalars(territories):
+        limit = now - timedelta(days=cpts.retention_days)
+        due = session.scalars(
+            select(Referral).where(
+                Referral.cpts_id == cpts.id,
+                Referral.slot_starts_at < limit,
+                Referral.purged_at.is_(None),
+            )
+        ).all()
+        for referral in due:
+            referral.patient_display_name = None
+            referral.patient_phone = None
+            referral.note = None
+            referral.purged_at = now
+        if due:
+            audit.record(
+                session,
+                actor=actor,
+                cpts_id=cpts.id,
+                action="purge",
+                subject_type="referral",
+                subject_id=None,
+                details={"referral_ids": [r.id for r in due]},
+            )
+        purged += len(due)
+    session.flush()
+    return purged

@@ -1,0 +1,137 @@
+"""HTTP routes for slots: the pharmacist's search, a practitioner's own slots."""
+
+from datetime import date, datetime, time, timedelta
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Depends, Query
+
+from app.auth import CurrentUser, Principal, require_roles
+from app.clock import NowDep
+from app.cpts.models import Cpts
+from app.db import SessionDep
+from app.errors import Conflict, Forbidden, NotFound, RuleViolation, error_responses
+from app.pharmacies.models import Pharmacy
+from app.practitioners.service import get_practitioner_for
+from app.professions import Profession
+from app.slots import service
+from app.slots.models import Slot
+from app.slots.schemas import ConsultationMode, SlotOffer, SlotPublic
+from app.slots.search import MAX_WITHIN_HOURS, SlotQuery, search_slots
+from app.users.models import Role
+
+router = APIRouter(prefix="/v1", tags=["slots"])
+
+Searcher = Annotated[Principal, Depends(require_roles(Role.pharmacist, Role.coordinator))]
+
+
+def _parse_near(near: str | None) -> tuple[float, float] | None:
+    if near is None:
+        return None
+    try:
+        latitude, longitude = (float(part) for part in near.split(","))
+    except ValueError:
+        raise RuleViolation(
+            "near must be 'latitude,longitude', e.g. 45.69,4.88", field="near"
+        ) from None
+    if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+        raise RuleViolation("near is outside valid latitude/longitude ranges", field="near")
+    return latitude, longitude
+
+
+@router.get("/slots", response_model=list[SlotOffer], responses=error_responses(RuleViolation))
+def find_slots(
+    session: SessionDep,
+    user: Searcher,
+    now: NowDep,
+    profession: Profession | None = None,
+    within_hours: Annotated[int, Query(ge=1, le=MAX_WITHIN_HOURS)] = 24,
+    same_day: bool = False,
+    sector_id: int | None = None,
+    near: Annotated[str | None, Query(description="latitude,longitude")] = None,
+    mode: ConsultationMode | None = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> list[SlotOffer]:
+    """Open slots from now + minimum notice up to ``within_hours`` (or the end of today with
+    ``same_day``), by start time then distance from ``near`` or the caller's pharmacy."""
+    query = SlotQuery(
+        profession=profession.value if profession else None,
+        within_hours=within_hours,
+        same_day=same_day,
+        sector_id=sector_id,
+        near=_parse_near(near),
+        mode=mode,
+        limit=limit,
+    )
+    pharmacy = session.get(Pharmacy, user.pharmacy_id) if user.pharmacy_id else None
+    cpts = session.get_one(Cpts, user.cpts_id)
+    return search_slots(session, cpts=cpts, query=query, now=now, pharmacy=pharmacy)
+
+
+def _slot_public(slot: Slot, zone: ZoneInfo, now: datetime) -> SlotPublic:
+    return SlotPublic(
+        id=slot.id,
+        shift_id=slot.shift_id,
+        practitioner_id=slot.practitioner_id,
+        profession=slot.profession,
+        sector_id=slot.sector_id,
+        starts_at=slot.starts_at.astimezone(zone),
+        ends_at=slot.ends_at.astimezone(zone),
+        status=slot.status,
+        expired=slot.status == "open" and slot.starts_at <= now,
+    )
+
+
+@router.get(
+    "/practitioners/{practitioner_id}/slots",
+    response_model=list[SlotPublic],
+    responses=error_responses(NotFound, Forbidden),
+)
+def list_practitioner_slots(
+    session: SessionDep,
+    user: CurrentUser,
+    now: NowDep,
+    practitioner_id: int,
+    day_from: Annotated[date | None, Query(alias="from")] = None,
+    day_to: Annotated[date | None, Query(alias="to")] = None,
+) -> list[SlotPublic]:
+    """A practitioner's slots (themself or the coordinator), default the next 7 days."""
+    get_practitioner_for(session, principal=user, practitioner_id=practitioner_id)
+    zone = ZoneInfo(session.get_one(Cpts, user.cpts_id).timezone)
+    first = day_from or now.astimezone(zone).date()
+    last = day_to or first + timedelta(days=7)
+    rows = service.practitioner_slots(
+        session,
+        practitioner_id=practitioner_id,
+        since=datetime.combine(first, time(), zone),
+        until=datetime.combine(last + timedelta(days=1), time(), zone),
+    )
+    return [_slot_public(slot, zone, now) for slot in rows]
+
+
+def _set_blocked(
+    session: SessionDep, user: Principal, now: datetime, slot_id: int, *, blocked: bool
+) -> SlotPublic:
+    slot = service.set_blocked(session, principal=user, slot_id=slot_id, blocked=blocked, now=now)
+    zone = ZoneInfo(session.get_one(Cpts, user.cpts_id).timezone)
+    return _slot_public(slot, zone, now)
+
+
+@router.post(
+    "/slots/{slot_id}/block",
+    response_model=SlotPublic,
+    responses=error_responses(NotFound, Forbidden, Conflict),
+)
+def block_slot(session: SessionDep, user: CurrentUser, now: NowDep, slot_id: int) -> SlotPublic:
+    """Take a future open slot back (its practitioner, or the coordinator)."""
+    return _set_blocked(session, user, now, slot_id, blocked=True)
+
+
+@router.post(
+    "/slots/{slot_id}/reopen",
+    response_model=SlotPublic,
+    responses=error_responses(NotFound, Forbidden, Conflict),
+)
+def reopen_slot(session: SessionDep, user: CurrentUser, now: NowDep, slot_id: int) -> SlotPublic:
+    """Offer a blocked future slot again (its practitioner, or the coordinator)."""
+    return _set_blocked(session, user, now, slot_id, blocked=False)

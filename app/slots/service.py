@@ -1,0 +1,134 @@
+"""Slots: cut from published shifts, kept in step with them, blocked and reopened."""
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.auth import Principal
+from app.cpts.models import Cpts
+from app.errors import Conflict, Forbidden
+from app.referrals.models import Referral, ReferralStatus
+from app.rotations.models import Rotation, RotationStatus, Shift, ShiftStatus
+from app.slots.models import Slot, SlotStatus
+from app.tenancy import get_owned
+from app.users.models import Role
+
+SLOT_GRID_MINUTES = 5
+
+
+def slot_starts(
+    starts_at: datetime, ends_at: datetime, *, slot_minutes: int, count: int
+) -> list[datetime]:
+    """``count`` slot start times spread evenly across a shift, on a 5-minute grid."""
+    length = timedelta(minutes=slot_minutes)
+    fitting = min(count, int((ends_at - starts_at) / length))
+    if fitting <= 0:
+        return []
+    step = (ends_at - starts_at) / fitting
+    grid = timedelta(minutes=SLOT_GRID_MINUTES)
+    return [starts_at + (step * index) // grid * grid for index in range(fitting)]
+
+
+def _new_slots(shift: Shift, *, slot_minutes: int, count: int) -> list[Slot]:
+    length = timedelta(minutes=slot_minutes)
+    return [
+        Slot(
+            cpts_id=shift.cpts_id,
+            shift_id=shift.id,
+            practitioner_id=shift.practitioner_id,
+            profession=shift.profession,
+            sector_id=shift.sector_id,
+            starts_at=start,
+            ends_at=start + length,
+        )
+        for start in slot_starts(
+            shift.starts_at, shift.ends_at, slot_minutes=slot_minutes, count=count
+        )
+    ]
+
+
+def _withdraw(session: Session, slots: Iterable[Slot], *, reason: str) -> None:
+    for slot in slots:
+        if slot.status == SlotStatus.booked.value:
+            referral = session.scalar(
+                select(Referral).where(
+                    Referral.slot_id == slot.id, Referral.status == ReferralStatus.booked.value
+                )
+            )
+            if referral is not None:
+                referral.needs_attention = reason
+            continue
+        slot.status = SlotStatus.withdrawn.value
+
+
+def sync_slots(session: Session, *, rotation: Rotation) -> None:
+    """Make a published rotation's slots follow its shifts.
+
+    Every active shift gets its free slots (per the CPTS's profession settings); the slots
+    of a cancelled shift are withdrawn — except booked ones, whose referral is flagged for
+    the coordinator instead of being silently lost.
+    """
+    if rotation.status != RotationStatus.published.value:
+        return
+    cpts = session.get_one(Cpts, rotation.cpts_id)
+    rules = {s.profession: s for s in cpts.profession_settings}
+    shifts = session.scalars(select(Shift).where(Shift.rotation_id == rotation.id)).all()
+    slots_by_shift: dict[int, list[Slot]] = {}
+    for slot in session.scalars(select(Slot).where(Slot.shift_id.in_([s.id for s in shifts]))):
+        slots_by_shift.setdefault(slot.shift_id, []).append(slot)
+    for shift in shifts:
+        existing = slots_by_shift.get(shift.id, [])
+        if shift.status == ShiftStatus.active.value and not existing and shift.profession in rules:
+            rule = rules[shift.profession]
+            session.add_all(
+                _new_slots(shift, slot_minutes=rule.slot_minutes, count=rule.free_slots_per_shift)
+            )
+        elif shift.status == ShiftStatus.cancelled.value:
+            _withdraw(
+                session,
+                [s for s in existing if s.status != SlotStatus.withdrawn.value],
+                reason=f"shift {shift.id} of {shift.day} was cancelled: find another slot",
+            )
+    session.flush()
+
+
+def get_own_slot(session: Session, *, principal: Principal, slot_id: int) -> Slot:
+    """A slot the caller may change: the coordinator's CPTS, or the practitioner's own."""
+    slot = get_owned(session, Slot, slot_id, cpts_id=principal.cpts_id)
+    if principal.role == Role.practitioner and slot.practitioner_id != principal.practitioner_id:
+        raise Forbidden("you may only change your own slots")
+    if principal.role == Role.pharmacist:
+        raise Forbidden("pharmacists book slots through referrals")
+    return slot
+
+
+def set_blocked(
+    session: Session, *, principal: Principal, slot_id: int, blocked: bool, now: datetime
+) -> Slot:
+    """Take a future open slot back (block) or offer a blocked one again (reopen)."""
+    slot = get_own_slot(session, principal=principal, slot_id=slot_id)
+    if slot.starts_at <= now:
+        raise Conflict(f"slot {slot_id} has already started")
+    wanted, required = (
+        (SlotStatus.blocked, SlotStatus.open) if blocked else (SlotStatus.open, SlotStatus.blocked)
+    )
+    if slot.status != required.value:
+        raise Conflict(f"slot {slot_id} is {slot.status}, not {required.value}")
+    slot.status = wanted.value
+    session.flush()
+    return slot
+
+
+def practitioner_slots(
+    session: Session, *, practitioner_id: int, since: datetime, until: datetime
+) -> list[Slot]:
+    """A practitioner's slots starting in [since, until), withdrawn ones left out."""
+    query = select(Slot).where(
+        Slot.practitioner_id == practitioner_id,
+        Slot.starts_at >= since,
+        Slot.starts_at < until,
+        Slot.status != SlotStatus.withdrawn.value,
+    )
+    return list(session.scalars(query.order_by(Slot.starts_at)))
