@@ -8,7 +8,7 @@ from fastapi import Depends
 from app.base import utcnow
 
 
-def get_now() -> datetime:
+async def get_now() -> datetime:
     """Now, in UTC (overridden in tests through ``app.dependency_overrides``)."""
     return utcnow()
 

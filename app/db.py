@@ -69,6 +69,8 @@ def get_session(request: Request) -> Iterator[Session]:
         try:
             yield session
             session.commit()
+            if request.method not in READ_ONLY_METHODS:
+                request.app.state.principals.clear()
         except Exception:
             session.rollback()
             raise

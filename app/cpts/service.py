@@ -11,6 +11,7 @@ from app.crud import apply_changes, ensure_unique
 from app.errors import NotFound, RuleViolation
 from app.pagination import PageParams, paginate
 from app.professions import DEFAULT_FREE_SLOTS_PER_SHIFT, DEFAULT_SLOT_MINUTES
+from app.slots.search import slots_changed
 from app.tenancy import get_owned, owned
 
 
@@ -107,6 +108,7 @@ def update_settings(session: Session, *, cpts_id: int, data: SettingsUpdate) -> 
     cpts.blocks = [block.model_dump(mode="json") for block in blocks]
     _apply_profession_settings(cpts, data)
     session.flush()
+    slots_changed(cpts_id)
     return cpts
 
 

@@ -4,14 +4,14 @@ from datetime import date, datetime, time, timedelta
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request, Response
+from pydantic import TypeAdapter
 
 from app.auth import CurrentUser, Principal, require_roles
 from app.clock import NowDep
 from app.cpts.models import Cpts
 from app.db import SessionDep
 from app.errors import Conflict, Forbidden, NotFound, RuleViolation, error_responses
-from app.pharmacies.models import Pharmacy
 from app.practitioners.service import get_practitioner_for
 from app.professions import Profession
 from app.slots import service
@@ -21,6 +21,7 @@ from app.slots.search import MAX_WITHIN_HOURS, SlotQuery, search_slots
 from app.users.models import Role
 
 router = APIRouter(prefix="/v1", tags=["slots"])
+OFFERS_JSON = TypeAdapter(list[SlotOffer])
 
 Searcher = Annotated[Principal, Depends(require_roles(Role.pharmacist, Role.coordinator))]
 
@@ -41,6 +42,7 @@ def _parse_near(near: str | None) -> tuple[float, float] | None:
 
 @router.get("/slots", response_model=list[SlotOffer], responses=error_responses(RuleViolation))
 def find_slots(
+    request: Request,
     session: SessionDep,
     user: Searcher,
     now: NowDep,
@@ -51,7 +53,7 @@ def find_slots(
     near: Annotated[str | None, Query(description="latitude,longitude")] = None,
     mode: ConsultationMode | None = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-) -> list[SlotOffer]:
+) -> Response:
     """Open slots from now + minimum notice up to ``within_hours`` (or the end of today with
     ``same_day``), by start time then distance from ``near`` or the caller's pharmacy."""
     query = SlotQuery(
@@ -63,9 +65,16 @@ def find_slots(
         mode=mode,
         limit=limit,
     )
-    pharmacy = session.get(Pharmacy, user.pharmacy_id) if user.pharmacy_id else None
-    cpts = session.get_one(Cpts, user.cpts_id)
-    return search_slots(session, cpts=cpts, query=query, now=now, pharmacy=pharmacy)
+    offers = search_slots(
+        session,
+        cache=request.app.state.open_slots,
+        cpts_id=user.cpts_id,
+        query=query,
+        now=now,
+        pharmacy_id=user.pharmacy_id,
+    )
+    # The offers are already validated models: serialise once, skip FastAPI's re-validation.
+    return Response(OFFERS_JSON.dump_json(offers), media_type="application/json")
 
 
 def _slot_public(slot: Slot, zone: ZoneInfo, now: datetime) -> SlotPublic:

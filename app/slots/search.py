@@ -1,11 +1,22 @@
-"""The pharmacist's search: open slots soon enough, for the right profession, near by."""
+"""The pharmacist's search: open slots soon enough, for the right profession, near by.
+
+Searches read a per-process snapshot of the CPTS's open slots for the next two days, taken
+from the database at most ``SNAPSHOT_TTL_SECONDS`` ago and dropped at once when this process
+books, cancels, blocks or re-syncs slots of that CPTS. A slot booked through another process
+may thus still be offered for a moment; that is safe because a booking never trusts the
+search: it re-checks every rule inside its own transaction and answers 409 when the slot
+is gone.
+"""
 
 import math
-from dataclasses import dataclass
+import threading
+import time as clock
+import weakref
+from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.cpts.models import Cpts
@@ -16,6 +27,8 @@ from app.slots.schemas import ConsultationMode, OfferedPractitioner, SlotOffer
 
 EARTH_RADIUS_KM = 6371.0
 MAX_WITHIN_HOURS = 48
+SNAPSHOT_TTL_SECONDS = 2.0
+SNAPSHOT_HORIZON = timedelta(hours=MAX_WITHIN_HOURS + 1)
 
 
 @dataclass(frozen=True)
@@ -31,6 +44,52 @@ class SlotQuery:
     limit: int = 20
 
 
+@dataclass(frozen=True)
+class BookingRules:
+    """The CPTS settings that bound when a slot may be booked."""
+
+    timezone: str
+    min_notice_minutes: int
+
+
+@dataclass(frozen=True)
+class OfferRow:
+    """One open slot and what the pharmacist needs to know of its practitioner."""
+
+    slot_id: int
+    starts_at: datetime
+    ends_at: datetime
+    profession: str
+    sector_id: int | None
+    practitioner_id: int
+    first_name: str
+    last_name: str
+    phone: str | None
+    practice_address: str | None
+    latitude: float | None
+    longitude: float | None
+    home_visits: bool
+    teleconsultation: bool
+
+
+OFFER_COLUMNS = (
+    Slot.id,
+    Slot.starts_at,
+    Slot.ends_at,
+    Slot.profession,
+    Slot.sector_id,
+    Practitioner.id,
+    Practitioner.first_name,
+    Practitioner.last_name,
+    Practitioner.phone,
+    Practitioner.practice_address,
+    Practitioner.latitude,
+    Practitioner.longitude,
+    Practitioner.home_visits,
+    Practitioner.teleconsultation,
+)
+
+
 def distance_km(a: tuple[float, float], b: tuple[float, float]) -> float:
     """Great-circle distance between two (latitude, longitude) points."""
     lat1, lon1, lat2, lon2 = map(math.radians, (*a, *b))
@@ -42,69 +101,143 @@ def distance_km(a: tuple[float, float], b: tuple[float, float]) -> float:
 
 
 def bookable_window(
-    cpts: Cpts, *, now: datetime, within_hours: int, same_day: bool
+    rules: BookingRules | Cpts, *, now: datetime, within_hours: int, same_day: bool
 ) -> tuple[datetime, datetime]:
     """Earliest and latest slot start a referral may take: after the minimum notice, and
     within the horizon (or before the end of today, local time)."""
-    earliest = now + timedelta(minutes=cpts.min_notice_minutes)
+    earliest = now + timedelta(minutes=rules.min_notice_minutes)
     latest = now + timedelta(hours=within_hours)
     if same_day:
-        zone = ZoneInfo(cpts.timezone)
+        zone = ZoneInfo(rules.timezone)
         midnight = datetime.combine(now.astimezone(zone).date() + timedelta(days=1), time(), zone)
         latest = min(latest, midnight)
     return earliest, latest
 
 
-def modes_of(practitioner: Practitioner) -> list[ConsultationMode]:
+def modes_of(place: OfferRow | Practitioner) -> list[ConsultationMode]:
     """How a practitioner can see a patient."""
     modes = [ConsultationMode.in_practice]
-    if practitioner.home_visits:
+    if place.home_visits:
         modes.append(ConsultationMode.home_visit)
-    if practitioner.teleconsultation:
+    if place.teleconsultation:
         modes.append(ConsultationMode.teleconsultation)
     return modes
 
 
-def _mode_filter(mode: ConsultationMode | None) -> ColumnElement[bool] | None:
-    if mode == ConsultationMode.home_visit:
-        return Practitioner.home_visits.is_(True)
-    if mode == ConsultationMode.teleconsultation:
-        return Practitioner.teleconsultation.is_(True)
-    return None
+@dataclass(frozen=True)
+class Snapshot:
+    """A CPTS's open slots starting in [since, until), its rules and pharmacy locations."""
+
+    rules: BookingRules
+    since: datetime
+    until: datetime
+    rows: tuple[OfferRow, ...]
+    pharmacies: dict[int, tuple[float, float]]
+    taken_at: float = field(default_factory=clock.monotonic)
+
+    def covers(self, earliest: datetime, latest: datetime) -> bool:
+        """Fresh, and spanning the window asked for."""
+        fresh = clock.monotonic() - self.taken_at < SNAPSHOT_TTL_SECONDS
+        return fresh and self.since <= earliest and latest < self.until
 
 
-def search_slots(
-    session: Session, *, cpts: Cpts, query: SlotQuery, now: datetime, pharmacy: Pharmacy | None
-) -> list[SlotOffer]:
-    """Open slots by start time, then distance from ``near`` (or the pharmacy)."""
-    earliest, latest = bookable_window(
-        cpts, now=now, within_hours=query.within_hours, same_day=query.same_day
-    )
-    statement = (
-        select(Slot, Practitioner)
+def take_snapshot(session: Session, *, cpts_id: int, now: datetime) -> Snapshot:
+    """Read a CPTS's open slots of the next two days, its rules and pharmacy locations."""
+    cpts = session.execute(
+        select(Cpts.timezone, Cpts.min_notice_minutes).where(Cpts.id == cpts_id)
+    ).one()
+    until = now + SNAPSHOT_HORIZON
+    rows = session.execute(
+        select(*OFFER_COLUMNS)
         .join(Practitioner, Practitioner.id == Slot.practitioner_id)
         .where(
-            Slot.cpts_id == cpts.id,
+            Slot.cpts_id == cpts_id,
             Slot.status == SlotStatus.open.value,
-            Slot.starts_at >= earliest,
-            Slot.starts_at <= latest,
+            Slot.starts_at >= now,
+            Slot.starts_at < until,
         )
         .order_by(Slot.starts_at, Slot.id)
     )
-    if query.profession is not None:
-        statement = statement.where(Slot.profession == query.profession)
-    if query.sector_id is not None:
-        statement = statement.where(
-            or_(Slot.sector_id == query.sector_id, Slot.sector_id.is_(None))
+    pharmacies = session.execute(
+        select(Pharmacy.id, Pharmacy.latitude, Pharmacy.longitude).where(
+            Pharmacy.cpts_id == cpts_id
         )
-    mode_filter = _mode_filter(query.mode)
-    if mode_filter is not None:
-        statement = statement.where(mode_filter)
-    origin = query.near or _coordinates(pharmacy)
-    zone = ZoneInfo(cpts.timezone)
+    )
+    return Snapshot(
+        rules=BookingRules(cpts.timezone, cpts.min_notice_minutes),
+        since=now,
+        until=until,
+        rows=tuple(OfferRow(*tuple(row)) for row in rows),
+        pharmacies={
+            pid: (lat, lon) for pid, lat, lon in pharmacies if lat is not None and lon is not None
+        },
+    )
+
+
+class OpenSlotCache:
+    """Per-process snapshots of open slots, one per CPTS (see the module docstring)."""
+
+    def __init__(self) -> None:
+        self._snapshots: dict[int, Snapshot] = {}
+        self._lock = threading.Lock()
+        _caches.add(self)
+
+    def snapshot(
+        self, session: Session, *, cpts_id: int, now: datetime, earliest: datetime, latest: datetime
+    ) -> Snapshot:
+        """A snapshot covering [earliest, latest], taken anew when stale or too narrow."""
+        with self._lock:
+            current = self._snapshots.get(cpts_id)
+        if current is not None and current.covers(earliest, latest):
+            return current
+        fresh = take_snapshot(session, cpts_id=cpts_id, now=min(now, earliest))
+        with self._lock:
+            self._snapshots[cpts_id] = fresh
+        return fresh
+
+    def forget(self, cpts_id: int) -> None:
+        """Drop the CPTS's snapshot: its slots just changed."""
+        with self._lock:
+            self._snapshots.pop(cpts_id, None)
+
+
+_caches: "weakref.WeakSet[OpenSlotCache]" = weakref.WeakSet()
+
+
+def slots_changed(cpts_id: int) -> None:
+    """Tell this process's caches that a CPTS's slots changed (booked, freed, re-synced)."""
+    for cache in list(_caches):
+        cache.forget(cpts_id)
+
+
+def _matches(row: OfferRow, query: SlotQuery, earliest: datetime, latest: datetime) -> bool:
+    return (
+        earliest <= row.starts_at <= latest
+        and (query.profession is None or row.profession == query.profession)
+        and (query.sector_id is None or row.sector_id in (query.sector_id, None))
+        and (query.mode is None or query.mode in modes_of(row))
+    )
+
+
+def search_slots(
+    session: Session,
+    *,
+    cache: OpenSlotCache,
+    cpts_id: int,
+    query: SlotQuery,
+    now: datetime,
+    pharmacy_id: int | None,
+) -> list[SlotOffer]:
+    """Open slots by start time, then distance from ``query.near`` (or the pharmacy)."""
+    rules = cache.snapshot(session, cpts_id=cpts_id, now=now, earliest=now, latest=now).rules
+    earliest, latest = bookable_window(
+        rules, now=now, within_hours=query.within_hours, same_day=query.same_day
+    )
+    snapshot = cache.snapshot(session, cpts_id=cpts_id, now=now, earliest=earliest, latest=latest)
+    origin = query.near or snapshot.pharmacies.get(pharmacy_id or 0)
+    zone = ZoneInfo(rules.timezone)
     offers = [
-        _offer(slot, practitioner, origin, zone)
-        for slot, practitioner in session.execute(statement)
+        _offer(row, origin, zone) for row in snapshot.rows if _matches(row, query, earliest, latest)
     ]
     offers.sort(
         key=lambda o: (o.starts_at, o.distance_km if o.distance_km is not None else math.inf)
@@ -112,29 +245,25 @@ def search_slots(
     return offers[: query.limit]
 
 
-def _coordinates(place: Pharmacy | Practitioner | None) -> tuple[float, float] | None:
-    if place is None or place.latitude is None or place.longitude is None:
-        return None
-    return (place.latitude, place.longitude)
-
-
-def _offer(
-    slot: Slot, practitioner: Practitioner, origin: tuple[float, float] | None, zone: ZoneInfo
-) -> SlotOffer:
-    where = _coordinates(practitioner)
+def _offer(row: OfferRow, origin: tuple[float, float] | None, zone: ZoneInfo) -> SlotOffer:
+    where = (
+        (row.latitude, row.longitude)
+        if row.latitude is not None and row.longitude is not None
+        else None
+    )
     return SlotOffer(
-        slot_id=slot.id,
-        starts_at=slot.starts_at.astimezone(zone),
-        ends_at=slot.ends_at.astimezone(zone),
-        profession=slot.profession,
-        sector_id=slot.sector_id,
-        modes=modes_of(practitioner),
+        slot_id=row.slot_id,
+        starts_at=row.starts_at.astimezone(zone),
+        ends_at=row.ends_at.astimezone(zone),
+        profession=row.profession,
+        sector_id=row.sector_id,
+        modes=modes_of(row),
         distance_km=round(distance_km(origin, where), 2) if origin and where else None,
         practitioner=OfferedPractitioner(
-            id=practitioner.id,
-            name=f"{practitioner.first_name} {practitioner.last_name}",
-            profession=practitioner.profession,
-            phone=practitioner.phone,
-            practice_address=practitioner.practice_address,
+            id=row.practitioner_id,
+            name=f"{row.first_name} {row.last_name}",
+            profession=row.profession,
+            phone=row.phone,
+            practice_address=row.practice_address,
         ),
     )

@@ -12,6 +12,7 @@ from app.errors import Conflict, Forbidden
 from app.referrals.models import Referral, ReferralStatus
 from app.rotations.models import Rotation, RotationStatus, Shift, ShiftStatus
 from app.slots.models import Slot, SlotStatus
+from app.slots.search import slots_changed
 from app.tenancy import get_owned
 from app.users.models import Role
 
@@ -92,6 +93,7 @@ def sync_slots(session: Session, *, rotation: Rotation) -> None:
                 reason=f"shift {shift.id} of {shift.day} was cancelled: find another slot",
             )
     session.flush()
+    slots_changed(rotation.cpts_id)
 
 
 def get_own_slot(session: Session, *, principal: Principal, slot_id: int) -> Slot:
@@ -118,6 +120,7 @@ def set_blocked(
         raise Conflict(f"slot {slot_id} is {slot.status}, not {required.value}")
     slot.status = wanted.value
     session.flush()
+    slots_changed(slot.cpts_id)
     return slot
 
 
