@@ -67,7 +67,7 @@ def solved_rotation(
     assert created.status_code == 201, created.text
     rotation_id = int(created.json()["id"])
     job = client.post(
-        f"/v1/rotations/{rotation_id}/solve", headers=headers, json={"time_limit_s": 5}
+        f"/v1/rotations/{rotation_id}/solve", headers=headers, json={"time_limit_s": 60}
     )
     assert job.status_code == 202, job.text
     assert runner.run_pending() == 1
