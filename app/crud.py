@@ -2,7 +2,7 @@
 
 from typing import Any, TypeVar
 
-from pydantic import BaseModel
+from pydantic import AfterValidator, BaseModel
 from sqlalchemy import ColumnElement, and_, or_, select, true
 from sqlalchemy.orm import QueryableAttribute, Session
 
@@ -44,6 +44,9 @@ def reject_null(value: T | None) -> T:
     if value is None:
         raise ValueError("may not be null; leave the field out to keep its value")
     return value
+
+
+NotNull = AfterValidator(reject_null)
 
 
 def ensure_paired(row: Any, first: str, second: str) -> None:

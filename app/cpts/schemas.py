@@ -8,6 +8,7 @@ import holidays
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic.config import JsonDict
 
+from app.crud import NotNull
 from app.professions import Profession
 
 FRANCE_SUBDIVISIONS = frozenset(holidays.country_holidays("FR").subdivisions)
@@ -70,20 +71,20 @@ class SettingsUpdate(BaseModel):
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [SETTINGS_EXAMPLE]})
 
-    name: str | None = Field(default=None, min_length=1, max_length=200)
-    timezone: TimezoneName | None = None
+    name: Annotated[str | None, NotNull] = Field(default=None, min_length=1, max_length=200)
+    timezone: Annotated[TimezoneName | None, NotNull] = None
     holiday_subdivision: HolidaySubdivision = None
-    oncall_start: time | None = None
-    oncall_end: time | None = None
-    blocks: list[Block] | None = Field(default=None, max_length=12)
-    min_notice_minutes: int | None = Field(default=None, ge=0, le=24 * 60)
-    retention_days: int | None = Field(default=None, ge=1, le=3650)
-    min_rest_days: int | None = Field(
+    oncall_start: Annotated[time | None, NotNull] = None
+    oncall_end: Annotated[time | None, NotNull] = None
+    blocks: Annotated[list[Block] | None, NotNull] = Field(default=None, max_length=12)
+    min_notice_minutes: Annotated[int | None, NotNull] = Field(default=None, ge=0, le=24 * 60)
+    retention_days: Annotated[int | None, NotNull] = Field(default=None, ge=1, le=3650)
+    min_rest_days: Annotated[int | None, NotNull] = Field(
         default=None, ge=0, le=14, description="full days off between two on-call days"
     )
-    allow_multiple_blocks_per_day: bool | None = None
-    swap_requires_approval: bool | None = None
-    professions: list[ProfessionSettings] | None = None
+    allow_multiple_blocks_per_day: Annotated[bool | None, NotNull] = None
+    swap_requires_approval: Annotated[bool | None, NotNull] = None
+    professions: Annotated[list[ProfessionSettings] | None, NotNull] = None
 
 
 class SettingsPublic(BaseModel):
@@ -131,8 +132,10 @@ class SectorUpdate(BaseModel):
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [SECTOR_EXAMPLE]})
 
-    name: str | None = Field(default=None, min_length=1, max_length=120)
-    communes: list[Annotated[str, Field(min_length=1, max_length=120)]] | None = None
+    name: Annotated[str | None, NotNull] = Field(default=None, min_length=1, max_length=120)
+    communes: Annotated[
+        list[Annotated[str, Field(min_length=1, max_length=120)]] | None, NotNull
+    ] = None
 
 
 class SectorPublic(BaseModel):

@@ -1,14 +1,16 @@
 """Pharmacies: registration, their sector, who may read them."""
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.auth import Principal
 from app.cpts.service import get_sectors
 from app.crud import apply_changes, ensure_paired, ensure_unique, matches_words
-from app.errors import Forbidden
+from app.errors import Conflict, Forbidden
 from app.pagination import PageParams, paginate
 from app.pharmacies.models import Pharmacy
 from app.pharmacies.schemas import PharmacyCreate, PharmacyFilters, PharmacyUpdate
+from app.referrals.models import Referral
 from app.tenancy import get_owned, owned
 from app.users.models import Role
 
@@ -77,6 +79,10 @@ def update_pharmacy(
 
 
 def delete_pharmacy(session: Session, *, cpts_id: int, pharmacy_id: int) -> None:
-    """Remove a pharmacy; its pharmacists' user accounts and tokens go with it."""
-    session.delete(get_pharmacy(session, cpts_id=cpts_id, pharmacy_id=pharmacy_id))
+    """Remove a pharmacy; its pharmacists' user accounts and tokens go with it. A pharmacy
+    that has referred patients is kept (409): its referrals are part of the record."""
+    pharmacy = get_pharmacy(session, cpts_id=cpts_id, pharmacy_id=pharmacy_id)
+    if session.scalar(select(Referral.id).where(Referral.pharmacy_id == pharmacy.id).limit(1)):
+        raise Conflict(f"pharmacy {pharmacy_id} has referrals and cannot be deleted")
+    session.delete(pharmacy)
     session.flush()

@@ -5,7 +5,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic.config import JsonDict
 
-from app.crud import reject_null
+from app.crud import NotNull
 from app.identifiers import rpps_problem
 from app.professions import Profession
 
@@ -32,7 +32,6 @@ ShiftsPerMonth = Annotated[int, Field(ge=0, le=31)]
 ShiftsPerWeek = Annotated[int, Field(ge=0, le=7)]
 Fte = Annotated[float, Field(gt=0, le=1, description="Working-time weight, 0 < fte <= 1")]
 SectorIds = Annotated[list[int], Field(max_length=50)]
-NotNull = AfterValidator(reject_null)
 
 PRACTITIONER_EXAMPLE: JsonDict = {
     "rpps": "10003456786",

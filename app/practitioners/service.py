@@ -1,6 +1,6 @@
 """Practitioners: registration, the sectors they serve, who may read and edit them."""
 
-from sqlalchemy import Select
+from sqlalchemy import Select, update
 from sqlalchemy.orm import Session
 
 from app.auth import Principal
@@ -17,7 +17,7 @@ from app.practitioners.schemas import (
     PractitionerUpdate,
 )
 from app.tenancy import get_owned, owned
-from app.users.models import Role
+from app.users.models import Role, User
 
 SELF_EDITABLE = frozenset(PractitionerSelfUpdate.model_fields)
 
@@ -125,8 +125,11 @@ def update_practitioner(
 
 
 def deactivate_practitioner(session: Session, *, cpts_id: int, practitioner_id: int) -> None:
-    """Take a practitioner off future rotations. They are kept, not deleted, because
-    rotations, shifts and referrals reference them."""
+    """Take a practitioner off future rotations and disable their users' access. They are
+    kept, not deleted, because rotations, shifts and referrals reference them."""
     practitioner = get_practitioner(session, cpts_id=cpts_id, practitioner_id=practitioner_id)
     practitioner.active = False
+    session.execute(
+        update(User).where(User.practitioner_id == practitioner.id).values(active=False)
+    )
     session.flush()

@@ -61,6 +61,14 @@ def test_delete_deactivates_and_keeps_the_record(client: TestClient, session: Se
     assert kept.status_code == 200 and kept.json()["active"] is False
 
 
+def test_deactivated_practitioner_loses_api_access(client: TestClient, session: Session) -> None:
+    territory = make_territory(session)
+    practitioner, headers = make_practitioner_with_headers(session, cpts_id=territory.cpts.id)
+    assert client.get("/v1/me", headers=headers).status_code == 200
+    client.delete(f"/v1/practitioners/{practitioner.id}", headers=territory.headers)
+    assert client.get("/v1/me", headers=headers).status_code == 401
+
+
 @pytest.mark.parametrize(
     ("rpps", "problem"),
     [

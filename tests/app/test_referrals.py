@@ -228,3 +228,12 @@ def test_replaced_shift_flags_its_booked_referral(
     assert [r["id"] for r in flagged["items"]] == [referral_id]
     assert "cancelled" in flagged["items"][0]["needs_attention"]
     assert client.get("/v1/slots", headers=booking.pharmacist).json() == []
+
+
+def test_pharmacy_that_referred_patients_cannot_be_deleted(
+    client: TestClient, session: Session, job_runner: JobRunner, clock: FrozenClock
+) -> None:
+    booking = make_booking_scenario(client, session, job_runner)
+    book(client, booking, _first_offer(client, booking)["slot_id"])
+    response = client.delete(f"/v1/pharmacies/{booking.pharmacy_id}", headers=booking.coordinator)
+    assert response.status_code == 409 and "referrals" in response.json()["error"]["message"]

@@ -115,3 +115,18 @@ def test_other_cpts_sector_is_404(client: TestClient, session: Session) -> None:
     assert client.get(f"/v1/sectors/{sector_id}", headers=mine.headers).status_code == 404
     assert client.delete(f"/v1/sectors/{sector_id}", headers=mine.headers).status_code == 404
     assert client.get("/v1/sectors", headers=mine.headers).json()["total"] == 0
+
+
+def test_null_for_a_required_field_is_422_naming_it(client: TestClient, session: Session) -> None:
+    territory = make_territory(session)
+    sector_id = client.post("/v1/sectors", headers=territory.headers, json={"name": "Nord"}).json()[
+        "id"
+    ]
+    response = client.patch(
+        f"/v1/sectors/{sector_id}", headers=territory.headers, json={"name": None}
+    )
+    assert response.status_code == 422
+    assert response.json()["error"]["fields"][0]["field"] == "name"
+    settings = client.patch("/v1/settings", headers=territory.headers, json={"timezone": None})
+    assert settings.status_code == 422
+    assert settings.json()["error"]["fields"][0]["field"] == "timezone"
