@@ -85,7 +85,7 @@ def add_min_rest(model: cp_model.CpModel, instance: Instance, v: Variables) -> N
         for i, first in enumerate(days):
             window = [d for d in days[i:] if (d - first).days <= rest]
             if len(window) > 1:
-                model.add(sum(v.worked[(pid, d)] for d in window) <= 1)
+                model.add(sum(x for d in window for x in v.worked[(pid, d)]) <= 1)
 
 
 def add_locked(model: cp_model.CpModel, instance: Instance, v: Variables) -> None:

@@ -104,30 +104,33 @@ def greedy_roster(instance: Instance) -> list[Assignment]:
 def fair_share_roster(instance: Instance, spacing_window_days: int = 0) -> list[Assignment]:
     """A valid roster giving each demand to those most behind their fair-share target.
 
-    Urgency is what remains of the target over the candidate days left in the day class;
-    among equals, shifts on avoided days, off preferred days or within `spacing_window_days`
-    of another shift come last.
+    A shift is disliked on an avoided day, off the preferred days, or within
+    `spacing_window_days` of another shift. Demands go first to those below their band's
+    top who do not dislike the shift, then to those below its bottom; urgency breaks ties:
+    what remains of the target over the good candidate days left in the day class.
     """
     roster = _Roster(instance)
     band = bands(instance)
-    days_left: dict[tuple[str, bool], list[dt.date]] = defaultdict(list)
+    good_days: dict[tuple[str, bool], list[dt.date]] = defaultdict(list)
     for a in candidate_shifts(instance):
-        days_left[(a.practitioner, instance.day_by_date[a.day].is_special)].append(a.day)
+        p = instance.practitioner_by_id[a.practitioner]
+        if a.day not in p.avoided_days and not misses_preference(instance, a):
+            good_days[(p.id, instance.day_by_date[a.day].is_special)].append(a.day)
+
+    def dislikes(p: Practitioner, d: Demand) -> bool:
+        shift = Assignment(p.id, d.day, d.block, d.sector)
+        return (
+            d.day in p.avoided_days
+            or misses_preference(instance, shift)
+            or any(abs((a.day - d.day).days) < spacing_window_days for a in roster.shifts[p.id])
+        )
 
     def most_behind(p: Practitioner, d: Demand) -> tuple[object, ...]:
         key = (p.id, instance.day_by_date[d.day].is_special)
         load = roster.load(p, key[1])
-        days = days_left[key]
+        days = good_days[key]
         remaining = len(days) - bisect.bisect_left(days, d.day)
-        shift = Assignment(p.id, d.day, d.block, d.sector)
-        crowded = any(abs((a.day - d.day).days) < spacing_window_days for a in roster.shifts[p.id])
-        dislike = (d.day in p.avoided_days) + misses_preference(instance, shift) + crowded
-        return (
-            load >= band[key].low,
-            load >= band[key].high,
-            dislike,
-            -(band[key].target - load) / max(1, remaining),
-            p.id,
-        )
+        urgency = (band[key].target - load) / max(1, remaining)
+        return (load >= band[key].high, dislikes(p, d), load >= band[key].low, -urgency, p.id)
 
     return _fill(instance, roster, most_behind)

@@ -8,8 +8,8 @@ from ortools.sat.python import cp_model
 
 from solver.config import SolverConfig
 from solver.constraints import HARD_RULES
-from solver.instance import Instance
-from solver.objective import Terms, build_terms
+from solver.instance import Assignment, Instance
+from solver.objective import ObjectiveTerms, build_terms
 from solver.variables import Variables, create_variables
 
 
@@ -19,7 +19,7 @@ class BuiltModel:
 
     model: cp_model.CpModel
     variables: Variables
-    terms: Terms
+    terms: ObjectiveTerms
 
 
 def build_model(instance: Instance, config: SolverConfig) -> BuiltModel:
@@ -33,8 +33,8 @@ def build_model(instance: Instance, config: SolverConfig) -> BuiltModel:
     return BuiltModel(model, variables, terms)
 
 
-def add_previous_roster_hint(built: BuiltModel, instance: Instance) -> None:
-    """Hint every assignment variable with its value in the previous roster (repair)."""
-    previous = set(instance.previous_roster)
-    for a, var in built.variables.assign.items():
-        built.model.add_hint(var, a in previous)
+def add_roster_hint(built: BuiltModel, roster: set[Assignment]) -> None:
+    """Hint every variable, derived ones included, with its value for `roster`."""
+    values = built.variables.values_from(roster)
+    for var in [*built.variables.assign.values(), *(d.var for d in built.variables.derived)]:
+        built.model.add_hint(var, values[var.index])

@@ -13,18 +13,18 @@ from ortools.sat.python import cp_model
 
 from solver.config import SolverConfig
 from solver.instance import Assignment, Instance
-from solver.shares import Band, bands
-from solver.variables import Variables
+from solver.shares import bands
+from solver.variables import Terms, Variables
 
-Terms = dict[str, cp_model.LinearExprT]
+ObjectiveTerms = dict[str, cp_model.LinearExprT]
 
 
 def build_terms(
     model: cp_model.CpModel, instance: Instance, v: Variables, config: SolverConfig
-) -> Terms:
+) -> ObjectiveTerms:
     """Every named penalty term of the objective, in decreasing order of weight."""
     w = config.weights
-    terms: Terms = {
+    terms: ObjectiveTerms = {
         "uncovered": w.uncovered * uncovered(instance, v),
         "fairness": fairness(model, instance, v, config),
         "avoided_day": w.avoided_day * avoided_days(instance, v),
@@ -55,42 +55,38 @@ def fairness(
     """Shifts outside each practitioner's own fair-share band, per day class, per FTE.
 
     The first shift above `high` (or below `low`) costs `fairness / fte`, each further one
-    `fairness_far / fte`: a convex penalty, so spreading a surplus beats piling it on one.
+    `fairness + fairness_far / fte`: a convex penalty, so spreading a surplus beats piling it
+    on one practitioner.
     """
     loads: dict[tuple[str, bool], list[cp_model.IntVar]] = defaultdict(list)
     for a, var in v.assign.items():
         loads[(a.practitioner, instance.day_by_date[a.day].is_special)].append(var)
+    weights = config.weights
     penalties = []
     for key, band in sorted(bands(instance).items()):
         shifts = loads.get(key, [])
-        if shifts:
-            fte = instance.practitioner_by_id[key[0]].fte
-            penalties.append(_band_penalty(model, key, sum(shifts), len(shifts), band, fte, config))
+        if not shifts:
+            continue
+        fte = instance.practitioner_by_id[key[0]].fte
+        near, far = round(weights.fairness / fte), round(weights.fairness_far / fte)
+        name = f"{key[0]},{'special' if key[1] else 'weekday'}"
+        load = [(1, x) for x in shifts]
+        over = _outside(model, v, load, -band.high, len(shifts) - band.high, f"over[{name}]")
+        penalties.append(near * over[0] + (near + far) * over[1])
+        if band.low > 0:
+            negated = [(-1, x) for x in shifts]
+            under = _outside(model, v, negated, band.low, band.low, f"under[{name}]")
+            penalties.append(near * under[0] + (near + far) * under[1])
     return sum(penalties)
 
 
-def _band_penalty(
-    model: cp_model.CpModel,
-    key: tuple[str, bool],
-    load: cp_model.LinearExprT,
-    most: int,
-    band: Band,
-    fte: float,
-    config: SolverConfig,
-) -> cp_model.LinearExprT:
-    near = round(config.weights.fairness / fte)
-    far = round(config.weights.fairness_far / fte)
-    name = f"{key[0]},{'special' if key[1] else 'weekday'}"
-    over_near = model.new_int_var(0, 1, f"over_near[{name}]")
-    over_far = model.new_int_var(0, max(0, most - band.high - 1), f"over_far[{name}]")
-    model.add(load - band.high <= over_near + over_far)
-    penalty = near * over_near + (near + far) * over_far
-    if band.low > 0:
-        under_near = model.new_int_var(0, 1, f"under_near[{name}]")
-        under_far = model.new_int_var(0, max(0, band.low - 1), f"under_far[{name}]")
-        model.add(band.low - load <= under_near + under_far)
-        penalty += near * under_near + (near + far) * under_far
-    return penalty
+def _outside(
+    model: cp_model.CpModel, v: Variables, terms: Terms, constant: int, most: int, name: str
+) -> tuple[cp_model.IntVar, cp_model.IntVar]:
+    """How far `sum(terms) + constant` exceeds zero: the first unit, and the ones beyond."""
+    far = v.new_excess(model, terms, constant - 1, most - 1, f"{name}.far")
+    near = v.new_excess(model, [*terms, (-1, far)], constant, 1, f"{name}.near")
+    return near, far
 
 
 def avoided_days(instance: Instance, v: Variables) -> cp_model.LinearExprT:
@@ -142,7 +138,7 @@ def crowding(
         for i, first in enumerate(days):
             window = [d for d in days[i:] if (d - first).days < window_days]
             if (window[-1] - first).days > rest:
-                extra = model.new_int_var(0, len(window) - 1, f"crowding[{pid},{first}]")
-                model.add(sum(v.worked[(pid, d)] for d in window) - 1 <= extra)
-                excess.append(extra)
+                terms = [(1, x) for d in window for x in v.worked[(pid, d)]]
+                name = f"crowding[{pid},{first}]"
+                excess.append(v.new_excess(model, terms, -1, len(window) - 1, name))
     return sum(excess)

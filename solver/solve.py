@@ -8,9 +8,9 @@ from ortools.sat.python import cp_model
 
 from solver.config import SolverConfig
 from solver.explain import explain
-from solver.greedy import greedy_roster
+from solver.greedy import fair_share_roster, greedy_roster
 from solver.instance import Assignment, Instance
-from solver.model import BuiltModel, add_previous_roster_hint, build_model
+from solver.model import BuiltModel, add_roster_hint, build_model
 from solver.result import Result, Status, compute_loads
 
 _STATUS: dict[cp_model.CpSolverStatus, Status] = {
@@ -36,14 +36,15 @@ class _FirstSolutionClock(cp_model.CpSolverSolutionCallback):
 def solve(instance: Instance, config: SolverConfig | None = None) -> Result:
     """Best roster found for `instance` within the limits of `config`.
 
-    Always returns a roster: demand is soft, and should the search find nothing in time the
-    roster of the least-recently-on-call rule is returned with status "unknown".
+    The search starts from a hint: the previous roster if any (so a repair stays close to
+    it), else a fair-share greedy roster. Always returns a roster: demand is soft, and
+    should the search find nothing in time, the least-recently-on-call roster is returned
+    with status "unknown".
     """
     config = config or SolverConfig()
     started = time.perf_counter()
     built = build_model(instance, config)
-    if instance.previous_roster:
-        add_previous_roster_hint(built, instance)
+    add_roster_hint(built, _starting_roster(instance, config))
     solver = _configured_solver(config)
     clock = _FirstSolutionClock(started)
     status = _STATUS.get(solver.solve(built.model, clock), "unknown")
@@ -51,6 +52,13 @@ def solve(instance: Instance, config: SolverConfig | None = None) -> Result:
         return _fallback(instance, status, started)
     roster = sorted(a for a, var in built.variables.assign.items() if solver.boolean_value(var))
     return _result(instance, built, solver, status, roster, started, clock.first)
+
+
+def _starting_roster(instance: Instance, config: SolverConfig) -> set[Assignment]:
+    """The previous roster when repairing, else the fair-share greedy roster."""
+    if instance.previous_roster:
+        return set(instance.previous_roster)
+    return set(fair_share_roster(instance, config.spacing_window_days))
 
 
 def _configured_solver(config: SolverConfig) -> cp_model.CpSolver:

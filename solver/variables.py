@@ -2,19 +2,47 @@
 
 `assign[a]` is 1 when the candidate shift `a` (practitioner, day, block, sector) is in the
 roster. Only candidate shifts get a variable, so availability, profession and sector are
-enforced by construction. `worked[p, day]` is 1 when practitioner `p` is on call that day.
+enforced by construction. `worked[p, day]` lists variables summing to 1 when practitioner
+`p` is on call that day. Every other variable is derived from these (see `Derived`), so a
+roster determines them all and can be given to the solver as a complete hint.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Literal
 
 from ortools.sat.python import cp_model
 
 from solver.eligibility import candidate_shifts
 from solver.instance import Assignment, Instance
+
+Terms = Sequence[tuple[int, cp_model.IntVar]]
+
+
+@dataclass(frozen=True)
+class Derived:
+    """A variable whose best value follows from others.
+
+    kind "excess": `var >= sum(coef * x) + constant`, `var >= 0`, minimised by the objective;
+    kind "any": `var == max(x)`.
+    """
+
+    var: cp_model.IntVar
+    terms: Terms
+    constant: int
+    upper: int
+    kind: Literal["excess", "any"]
+
+    def value(self, values: dict[int, int]) -> int:
+        """The value this variable takes given the values of its terms (by variable index)."""
+        if self.kind == "any":
+            return max(values[x.index] for _, x in self.terms)
+        total = sum(coef * values[x.index] for coef, x in self.terms) + self.constant
+        return min(max(0, total), self.upper)
 
 
 @dataclass(frozen=True)
@@ -22,12 +50,30 @@ class Variables:
     """The model's variables, and indexes over them."""
 
     assign: dict[Assignment, cp_model.IntVar]
-    worked: dict[tuple[str, dt.date], cp_model.LinearExprT]
+    worked: dict[tuple[str, dt.date], list[cp_model.IntVar]]
     shifts_by_practitioner: dict[str, list[Assignment]]
+    derived: list[Derived] = field(default_factory=list)
 
     def days_of(self, practitioner: str) -> list[dt.date]:
         """Sorted days on which the practitioner has at least one candidate shift."""
         return sorted({a.day for a in self.shifts_by_practitioner.get(practitioner, [])})
+
+    def new_excess(
+        self, model: cp_model.CpModel, terms: Terms, constant: int, upper: int, name: str
+    ) -> cp_model.IntVar:
+        """A variable in [0, upper] at least `sum(coef * x) + constant`."""
+        upper = max(0, upper)
+        var = model.new_int_var(0, upper, name)
+        model.add(sum(coef * x for coef, x in terms) + constant <= var)
+        self.derived.append(Derived(var, terms, constant, upper, "excess"))
+        return var
+
+    def values_from(self, roster: set[Assignment]) -> dict[int, int]:
+        """Value of every variable (by index) for a roster of candidate shifts."""
+        values = {var.index: int(a in roster) for a, var in self.assign.items()}
+        for d in self.derived:
+            values[d.var.index] = d.value(values)
+        return values
 
 
 def create_variables(model: cp_model.CpModel, instance: Instance) -> Variables:
@@ -41,20 +87,18 @@ def create_variables(model: cp_model.CpModel, instance: Instance) -> Variables:
     for a, var in assign.items():
         by_practitioner[a.practitioner].append(a)
         by_day[(a.practitioner, a.day)].append(var)
+    v = Variables(assign, {}, dict(by_practitioner))
     multiple = instance.rules.allow_multiple_blocks_per_day
-    worked = {
-        key: _worked(model, key, shifts) if multiple else sum(shifts)
-        for key, shifts in by_day.items()
-    }
-    return Variables(assign, worked, dict(by_practitioner))
+    for key, shifts in by_day.items():
+        v.worked[key] = [_any(model, v, key, shifts)] if multiple and len(shifts) > 1 else shifts
+    return v
 
 
-def _worked(
-    model: cp_model.CpModel, key: tuple[str, dt.date], shifts: list[cp_model.IntVar]
-) -> cp_model.LinearExprT:
+def _any(
+    model: cp_model.CpModel, v: Variables, key: tuple[str, dt.date], shifts: list[cp_model.IntVar]
+) -> cp_model.IntVar:
     """A boolean equal to 'at least one of `shifts`', for days allowing several blocks."""
-    if len(shifts) == 1:
-        return shifts[0]
     on_call = model.new_bool_var(f"worked[{key[0]},{key[1]}]")
     model.add_max_equality(on_call, shifts)
+    v.derived.append(Derived(on_call, [(1, x) for x in shifts], 0, 1, "any"))
     return on_call
