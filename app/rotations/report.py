@@ -2,6 +2,8 @@
 
 import math
 from collections import Counter, defaultdict
+from collections.abc import Iterable
+from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -11,27 +13,40 @@ from app.rotations.models import FairShare, Rotation
 from app.rotations.schemas import BalanceFigure, CoverageFigure, PreferenceFigure, QualityReport
 from app.rotations.solving import active_shifts, as_assignment, build_input, sector_id_of
 
+ServedBlocks = Counter[tuple[date, str, str, str]]
+"""Practitioners on call per (day, block, profession, sector key)."""
 
-def _coverage(instance: solver.Instance, roster: list[solver.Assignment]) -> list[CoverageFigure]:
-    professions = {p.id: p.profession for p in instance.practitioners}
-    served = Counter((a.day, a.block, professions[a.practitioner], a.sector) for a in roster)
+
+def covered_demands(
+    demands: Iterable[solver.Demand], served: ServedBlocks
+) -> list[tuple[solver.Demand, int]]:
+    """Each demand with how many practitioners the roster provides for it (at most the demand)."""
+    return [(d, min(d.count, served[(d.day, d.block, d.profession, d.sector)])) for d in demands]
+
+
+def coverage_figures(covered: Iterable[tuple[solver.Demand, int]]) -> list[CoverageFigure]:
+    """Required versus covered blocks per profession and sector (100 % when nothing is required)."""
     required: Counter[tuple[str, str]] = Counter()
-    covered: Counter[tuple[str, str]] = Counter()
-    for d in instance.demands:
-        required[(d.profession, d.sector)] += d.count
-        covered[(d.profession, d.sector)] += min(
-            d.count, served[(d.day, d.block, d.profession, d.sector)]
-        )
+    provided: Counter[tuple[str, str]] = Counter()
+    for demand, count in covered:
+        required[(demand.profession, demand.sector)] += demand.count
+        provided[(demand.profession, demand.sector)] += count
     return [
         CoverageFigure(
             profession=profession,
             sector_id=sector_id_of(sector),
             required=count,
-            covered=covered[(profession, sector)],
-            coverage_pct=round(100 * covered[(profession, sector)] / count, 2) if count else 100.0,
+            covered=provided[(profession, sector)],
+            coverage_pct=round(100 * provided[(profession, sector)] / count, 2) if count else 100.0,
         )
         for (profession, sector), count in sorted(required.items())
     ]
+
+
+def _coverage(instance: solver.Instance, roster: list[solver.Assignment]) -> list[CoverageFigure]:
+    professions = {p.id: p.profession for p in instance.practitioners}
+    served = Counter((a.day, a.block, professions[a.practitioner], a.sector) for a in roster)
+    return coverage_figures(covered_demands(instance.demands, served))
 
 
 def _balance(

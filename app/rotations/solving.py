@@ -81,9 +81,10 @@ def days_between(first: date, last: date) -> list[date]:
     return [first + timedelta(days=n) for n in range((last - first).days + 1)]
 
 
-def _demands(
+def demands_on(
     rules: Sequence[CoverageRule], calendar: Calendar, days: Iterable[date]
 ) -> list[solver.Demand]:
+    """The demand of every block of ``days`` under the coverage ``rules``."""
     demands = []
     for day in days:
         needed = required_on(rules, day=day, is_holiday=day in calendar.holiday_dates)
@@ -275,7 +276,7 @@ def build_input(
     instance = solver.Instance(
         days=tuple(solver.Day(d, calendar.day_kind(d)) for d in days),
         blocks=tuple(calendar.blocks),
-        demands=tuple(_demands(rules, calendar, days)),
+        demands=tuple(demands_on(rules, calendar, days)),
         practitioners=tuple(
             _practitioners(session, rotation, days, calendar, served_before, needed)
         ),

@@ -1,0 +1,1 @@
+"""Indicators, CSV exports and the monthly report for the coordinator."""
