@@ -1,4 +1,4 @@
-"""`cpts-snp` command line: migrate, serve, create-cpts, seed-demo, purge."""
+"""`cpts-snp` command line: migrate, serve, notifier, create-cpts, seed-demo, purge."""
 
 import argparse
 import sys
@@ -17,6 +17,7 @@ from app.cpts.schemas import CptsCreate
 from app.cpts.service import create_cpts
 from app.db import make_engine, make_session_factory
 from app.demo import DemoTokens, seed_demo
+from app.notifications.worker import NotificationWorker
 from app.referrals.service import purge_identities
 from app.users.models import Role
 from app.users.schemas import UserCreate
@@ -55,6 +56,19 @@ def _serve(args: argparse.Namespace) -> None:
         log_level=settings.log_level,
         workers=args.workers,
     )
+
+
+def _notifier(_args: argparse.Namespace) -> None:
+    settings = get_settings()
+    schema.upgrade(settings.database_url)
+    engine = make_engine(settings.database_url)
+    _say("notifier running: delivering notifications until interrupted (Ctrl-C)")
+    try:
+        NotificationWorker(make_session_factory(engine), settings).run_forever()
+    except KeyboardInterrupt:
+        _say("notifier stopped")
+    finally:
+        engine.dispose()
 
 
 def _create_cpts(args: argparse.Namespace) -> None:
@@ -105,6 +119,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int)
     serve.add_argument("--workers", type=int, default=1)
     serve.set_defaults(run=_serve)
+    commands.add_parser(
+        "notifier", help="deliver notifications in this process (set RUN_NOTIFIER=false on the API)"
+    ).set_defaults(run=_notifier)
     create = commands.add_parser("create-cpts", help="create a CPTS and its first coordinator")
     create.add_argument("--name", required=True)
     create.add_argument("--timezone", default="Europe/Paris")

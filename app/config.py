@@ -3,7 +3,7 @@
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import model_validator
+from pydantic import SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///./cpts-snp.db"
@@ -21,6 +21,18 @@ class Settings(BaseSettings):
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     public_base_url: str = "http://127.0.0.1:8000"
     run_jobs: bool = True
+    run_notifier: bool = True
+
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_security: Literal["starttls", "tls", "none"] = "starttls"
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_from: str = "CPTS SNP <no-reply@localhost>"
+    smtp_timeout_seconds: float = 10.0
+    webhook_timeout_seconds: float = 10.0
+    notify_max_attempts: int = 6
+    notify_retry_seconds: float = 60.0
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> "Settings":
@@ -30,6 +42,8 @@ class Settings(BaseSettings):
                 raise ValueError("DATABASE_URL: production needs PostgreSQL, not SQLite")
             if not self.public_base_url.startswith("https://"):
                 raise ValueError("PUBLIC_BASE_URL: production must be served over https://")
+            if self.smtp_username and self.smtp_security == "none":
+                raise ValueError("SMTP_SECURITY: production never sends SMTP credentials in clear")
         return self
 
 

@@ -13,6 +13,7 @@ from app import audit
 from app.auth import Principal
 from app.cpts.models import Cpts
 from app.errors import Conflict, Forbidden, NotFound, RuleViolation
+from app.notifications import service as notify
 from app.pagination import PageParams, paginate
 from app.practitioners.models import Practitioner
 from app.referrals.models import Referral, ReferralStatus
@@ -125,6 +126,7 @@ def book(
     except IntegrityError:
         raise SlotTaken(f"slot {slot.id} was just booked by someone else") from None
     _audit(session, principal, "create", referral)
+    notify.referral_booked(session, referral)
     return referral, False
 
 
@@ -209,6 +211,7 @@ def cancel(session: Session, *, principal: Principal, referral_id: int, now: dat
     elif slot.starts_at > now:
         slot.status = SlotStatus.open.value
     _audit(session, principal, "cancel", referral)
+    notify.referral_cancelled(session, referral)
     session.flush()
     return referral
 

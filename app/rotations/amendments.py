@@ -9,6 +9,7 @@ import solver
 from app.auth import Principal
 from app.cpts.service import get_sectors
 from app.errors import Conflict, HardRuleBroken, NotFound, RuleViolation
+from app.notifications import service as notify
 from app.practitioners.models import Practitioner
 from app.rotations.models import Rotation, RotationStatus, Shift, ShiftStatus
 from app.rotations.schemas import ChangeReason, ShiftAssign, ShiftReplace
@@ -159,6 +160,7 @@ def apply_change(
         session, rotation=rotation, add=[as_new_assignment(s) for s in add], remove=remove
     )
     enforce_rules(violations, force=force, reason=reason)
+    gaps_before = notify.open_gaps(session, rotation)
     for shift in remove:
         cancel(shift)
     session.flush()
@@ -178,6 +180,9 @@ def apply_change(
             "cancelled_shift_ids": [s.id for s in remove],
             "broken_rules": [str(v) for v in violations],
         },
+    )
+    notify.shifts_changed(
+        session, rotation=rotation, kind=kind, added=add, removed=remove, gaps_before=gaps_before
     )
     session.flush()
 

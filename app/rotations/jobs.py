@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 import solver
 from app.base import utcnow
 from app.db import declare_write_intent
+from app.notifications import service as notify
 from app.rotations.models import Job, JobKind, JobStatus, Rotation, RotationChange, Shift
 from app.rotations.solving import SolveInput, build_input, store_repair, store_solution
 from app.slots.service import sync_slots
@@ -215,10 +216,19 @@ def _describe_shift(shift: Shift) -> dict[str, Any]:
 def _store_repair(
     session: Session, job: Job, rotation: Rotation, solve_input: SolveInput, result: solver.Result
 ) -> dict[str, Any]:
+    gaps_before = notify.open_gaps(session, rotation)
     cancelled, added = store_repair(
         session, rotation=rotation, solve_input=solve_input, result=result
     )
     sync_slots(session, rotation=rotation)
+    notify.shifts_changed(
+        session,
+        rotation=rotation,
+        kind="repair",
+        added=added,
+        removed=cancelled,
+        gaps_before=gaps_before,
+    )
     details = {
         "from_day": solve_input.first_day.isoformat(),
         "cancelled_shift_ids": [s.id for s in cancelled],

@@ -13,6 +13,7 @@ from app.auth import Principal
 from app.base import utcnow
 from app.cpts.models import Cpts
 from app.errors import Conflict, NotFound
+from app.notifications import service as notify
 from app.pagination import PageParams, paginate
 from app.practitioners.models import Practitioner
 from app.rotations.models import (
@@ -176,6 +177,7 @@ def publish_rotation(session: Session, *, principal: Principal, rotation_id: int
     record_change(session, rotation=rotation, principal=principal, kind="publish")
     session.flush()
     sync_slots(session, rotation=rotation)
+    notify.rotation_published(session, rotation)
     return rotation
 
 

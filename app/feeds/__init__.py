@@ -1,1 +1,0 @@
-"""Calendar (iCal) feeds: secret feed tokens and the subscription files they open."""

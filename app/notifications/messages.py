@@ -1,0 +1,245 @@
+"""French plain-text messages. No patient identity anywhere: e-mail is not a secure channel
+and webhooks go to tools we do not control, so a referral is told by its slot, pharmacy,
+reason category and number only; the practitioner reads the rest in the application."""
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from app.notifications.models import Event
+from app.referrals.models import Referral
+from app.rotations.models import Rotation, Shift
+
+WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
+MONTHS = (
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+)
+REASONS = {
+    "infection": "infection",
+    "acute_pain": "douleur aiguë",
+    "minor_trauma": "traumatisme bénin",
+    "skin": "problème cutané",
+    "respiratory": "problème respiratoire",
+    "digestive": "problème digestif",
+    "wound_care": "soin de plaie",
+    "musculoskeletal": "problème ostéo-articulaire",
+    "other": "autre motif",
+}
+MODES = {
+    "in_practice": "au cabinet",
+    "home_visit": "visite à domicile",
+    "teleconsultation": "téléconsultation",
+}
+PROFESSIONS = {"gp": "médecin", "physio": "kinésithérapeute", "nurse": "infirmier·ère"}
+SIGNATURE = "\n\n-- \nService SNP de votre CPTS. Message automatique, merci de ne pas y répondre."
+
+
+@dataclass(frozen=True)
+class Message:
+    """What one notification says: subject and body for e-mail, data for webhooks."""
+
+    event: Event
+    subject: str
+    body: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+def french_day(day: date) -> str:
+    """``mardi 12 janvier 2027``."""
+    return f"{WEEKDAYS[day.weekday()]} {day.day} {MONTHS[day.month - 1]} {day.year}"
+
+
+def french_instant(instant: datetime, zone: ZoneInfo) -> str:
+    """``mardi 12 janvier 2027 à 16:00`` in the CPTS's timezone."""
+    local = instant.astimezone(zone)
+    return f"{french_day(local.date())} à {local:%H:%M}"
+
+
+def _message(event: Event, subject: str, lines: Iterable[str], data: dict[str, Any]) -> Message:
+    return Message(event, subject, "\n".join(lines) + SIGNATURE, data)
+
+
+def _referral_data(referral: Referral, pharmacy_name: str) -> dict[str, Any]:
+    return {
+        "referral_id": referral.id,
+        "practitioner_id": referral.practitioner_id,
+        "pharmacy_id": referral.pharmacy_id,
+        "pharmacy_name": pharmacy_name,
+        "slot_starts_at": referral.slot_starts_at.isoformat(),
+        "reason_category": referral.reason_category,
+        "mode": referral.mode,
+    }
+
+
+def referral_booked(referral: Referral, *, pharmacy_name: str, zone: ZoneInfo) -> Message:
+    """To the practitioner: a patient is coming (details in the application only)."""
+    when = french_instant(referral.slot_starts_at, zone)
+    return _message(
+        Event.referral_booked,
+        f"Nouveau patient orienté : {when}",
+        [
+            "Bonjour,",
+            "",
+            f"La pharmacie {pharmacy_name} vous oriente un patient en soins non programmés.",
+            "",
+            f"Créneau : {when}",
+            f"Modalité : {MODES.get(referral.mode, referral.mode)}",
+            f"Motif : {REASONS.get(referral.reason_category, referral.reason_category)}",
+            f"Orientation n° {referral.id}",
+            "",
+            "Les coordonnées du patient sont à consulter dans l'application SNP.",
+        ],
+        _referral_data(referral, pharmacy_name),
+    )
+
+
+def referral_cancelled(referral: Referral, *, pharmacy_name: str, zone: ZoneInfo) -> Message:
+    """To the practitioner: the patient will not come; the slot reopens if still ahead."""
+    when = french_instant(referral.slot_starts_at, zone)
+    return _message(
+        Event.referral_cancelled,
+        f"Orientation annulée : {when}",
+        [
+            "Bonjour,",
+            "",
+            f"L'orientation n° {referral.id} ({pharmacy_name}) du {when} est annulée.",
+            "Le créneau est de nouveau libre s'il n'est pas encore passé.",
+        ],
+        _referral_data(referral, pharmacy_name),
+    )
+
+
+def _shift_line(shift: Shift, zone: ZoneInfo) -> str:
+    start, end = shift.starts_at.astimezone(zone), shift.ends_at.astimezone(zone)
+    return f"- {french_day(start.date())}, de {start:%H:%M} à {end:%H:%M}"
+
+
+def _shift_data(shift: Shift) -> dict[str, Any]:
+    return {
+        "shift_id": shift.id,
+        "day": shift.day.isoformat(),
+        "block": shift.block,
+        "starts_at": shift.starts_at.isoformat(),
+        "ends_at": shift.ends_at.isoformat(),
+    }
+
+
+def _period(rotation: Rotation) -> str:
+    return f"du {french_day(rotation.period_start)} au {french_day(rotation.period_end)}"
+
+
+def rotation_published(rotation: Rotation, shifts: list[Shift], *, zone: ZoneInfo) -> Message:
+    """To a practitioner of the rotation: their on-call afternoons."""
+    return _message(
+        Event.rotation_published,
+        f"Planning d'astreinte publié {_period(rotation)}",
+        [
+            "Bonjour,",
+            "",
+            f"Le planning d'astreinte {_period(rotation)} est publié.",
+            f"Vous êtes d'astreinte {len(shifts)} fois :",
+            *(_shift_line(s, zone) for s in shifts),
+        ],
+        {"rotation_id": rotation.id, "shifts": [_shift_data(s) for s in shifts]},
+    )
+
+
+CHANGE_SUBJECTS = {
+    Event.shift_changed: "Votre planning d'astreinte a été modifié",
+    Event.shift_swapped: "Échange d'astreinte effectué",
+    Event.shift_repaired: "Votre planning d'astreinte a été réajusté",
+}
+
+
+def shifts_changed(
+    event: Event, rotation: Rotation, *, added: list[Shift], removed: list[Shift], zone: ZoneInfo
+) -> Message:
+    """To a practitioner whose shifts moved: what they gained and what they lost."""
+    lines = ["Bonjour,", "", f"Votre planning d'astreinte {_period(rotation)} change."]
+    if added:
+        lines += ["", "Nouvelles astreintes :", *(_shift_line(s, zone) for s in added)]
+    if removed:
+        lines += ["", "Astreintes retirées :", *(_shift_line(s, zone) for s in removed)]
+    data = {
+        "rotation_id": rotation.id,
+        "added": [_shift_data(s) for s in added],
+        "removed": [_shift_data(s) for s in removed],
+    }
+    return _message(event, CHANGE_SUBJECTS[event], lines, data)
+
+
+def shift_reminder(shift: Shift, *, zone: ZoneInfo) -> Message:
+    """To the practitioner on call tomorrow."""
+    start = shift.starts_at.astimezone(zone)
+    return _message(
+        Event.shift_reminder,
+        f"Rappel : astreinte demain, {french_day(start.date())}",
+        [
+            "Bonjour,",
+            "",
+            "Rappel : vous êtes d'astreinte demain.",
+            _shift_line(shift, zone),
+            "",
+            "Pensez à garder vos créneaux libres pour les patients orientés.",
+        ],
+        {"rotation_id": shift.rotation_id, "shift": _shift_data(shift)},
+    )
+
+
+@dataclass(frozen=True)
+class GapNotice:
+    """An uncovered need, as the coordinator reads it."""
+
+    day: date
+    block: str
+    profession: str
+    sector: str | None
+    missing: int
+
+    def line(self) -> str:
+        """One line of the message."""
+        who = PROFESSIONS.get(self.profession, self.profession)
+        where = f", secteur {self.sector}" if self.sector else ""
+        return f"- {french_day(self.day)} ({self.block}) : {self.missing} {who} manquant{where}"
+
+
+def coverage_gaps(rotation: Rotation, gaps: list[GapNotice]) -> Message:
+    """To the coordinators: a published rotation now leaves these needs uncovered."""
+    return _message(
+        Event.coverage_gap,
+        f"Trou de couverture dans le planning publié {_period(rotation)}",
+        [
+            "Bonjour,",
+            "",
+            "Suite à une modification, le planning publié ne couvre plus :",
+            *(g.line() for g in gaps),
+            "",
+            "Vous pouvez affecter un remplaçant ou lancer une réparation du planning.",
+        ],
+        {
+            "rotation_id": rotation.id,
+            "gaps": [
+                {
+                    "day": g.day.isoformat(),
+                    "block": g.block,
+                    "profession": g.profession,
+                    "sector": g.sector,
+                    "missing": g.missing,
+                }
+                for g in gaps
+            ],
+        },
+    )
