@@ -14,6 +14,7 @@ from app.coverage.router import router as coverage_router
 from app.cpts.router import router as cpts_router
 from app.db import make_engine, make_session_factory
 from app.errors import install_error_handlers
+from app.feeds.router import router as feeds_router
 from app.pharmacies.router import router as pharmacies_router
 from app.practitioners.router import router as practitioners_router
 from app.referrals.router import router as referrals_router
@@ -71,6 +72,7 @@ def create_app(
         oncall_router,
         slots_router,
         referrals_router,
+        feeds_router,
     ):
         app.include_router(router)
     return app

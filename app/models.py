@@ -5,6 +5,7 @@ from app.availability.models import Absence, Preference
 from app.base import Base
 from app.coverage.models import CoverageRule
 from app.cpts.models import Cpts, ProfessionSetting, Sector
+from app.feeds.models import FeedToken
 from app.pharmacies.models import Pharmacy
 from app.practitioners.models import Practitioner, practitioner_sectors
 from app.referrals.models import Referral
@@ -20,6 +21,7 @@ __all__ = [
     "CoverageRule",
     "Cpts",
     "FairShare",
+    "FeedToken",
     "Gap",
     "Job",
     "Pharmacy",

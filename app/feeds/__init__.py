@@ -1,0 +1,1 @@
+"""Calendar (iCal) feeds: secret feed tokens and the subscription files they open."""

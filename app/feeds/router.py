@@ -1,0 +1,134 @@
+"""HTTP routes: feed tokens under ``/v1`` (bearer auth) and the feeds under ``/ical``
+(no bearer: the secret token in the URL is the credential)."""
+
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
+
+from fastapi import APIRouter, Query, Request, Response, status
+
+from app.auth import Coordinator, CoordinatorOrPractitioner
+from app.clock import NowDep
+from app.db import SessionDep
+from app.errors import Forbidden, NotFound, RuleViolation, error_responses
+from app.feeds import content, service
+from app.feeds.conditional import MEDIA_TYPE, calendar_response
+from app.feeds.models import FeedKind, FeedToken
+from app.feeds.schemas import CptsFeedCreate, FeedTokenIssued, FeedTokenPublic
+from app.pagination import Page, PageDep
+from app.professions import Profession
+
+router = APIRouter(tags=["calendar feeds"])
+EndpointT = TypeVar("EndpointT", bound=Callable[..., Response])
+
+FEED_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"content": {MEDIA_TYPE: {}}, "description": "The iCalendar feed"},
+    304: {"description": "The client's copy (ETag or Last-Modified) is current"},
+    **error_responses(NotFound),
+}
+
+
+def feed_route(path: str) -> Callable[[EndpointT], EndpointT]:
+    """Serve ``path`` on GET and HEAD (calendar apps probe with HEAD), each its own operation."""
+
+    def register(endpoint: EndpointT) -> EndpointT:
+        for method in (router.get, router.head):
+            method(path, response_class=Response, responses=FEED_RESPONSES)(endpoint)
+        return endpoint
+
+    return register
+
+
+def _issued(request: Request, token: FeedToken, secret: str) -> FeedTokenIssued:
+    url, webcal_url = service.feed_links(
+        request.app.state.settings.public_base_url, kind=FeedKind(token.kind), secret=secret
+    )
+    public = FeedTokenPublic.model_validate(token).model_dump()
+    return FeedTokenIssued(**public, token=secret, url=url, webcal_url=webcal_url)
+
+
+@router.post(
+    "/v1/practitioners/{practitioner_id}/feed-tokens",
+    response_model=FeedTokenIssued,
+    status_code=status.HTTP_201_CREATED,
+    responses=error_responses(NotFound, Forbidden),
+)
+def issue_practitioner_feed(
+    request: Request,
+    session: SessionDep,
+    user: CoordinatorOrPractitioner,
+    now: NowDep,
+    practitioner_id: int,
+) -> FeedTokenIssued:
+    """A personal calendar feed (the practitioner themself, or the coordinator). The secret
+    and links are in this response only; the practitioner's previous feed link stops working."""
+    token, secret = service.issue_practitioner_feed(
+        session, principal=user, practitioner_id=practitioner_id, now=now
+    )
+    return _issued(request, token, secret)
+
+
+@router.post(
+    "/v1/feed-tokens/cpts",
+    response_model=FeedTokenIssued,
+    status_code=status.HTTP_201_CREATED,
+    responses=error_responses(RuleViolation),
+)
+def issue_cpts_feed(
+    request: Request, session: SessionDep, user: Coordinator, now: NowDep, data: CptsFeedCreate
+) -> FeedTokenIssued:
+    """A CPTS-wide on-call feed, optionally of one profession and one sector (coordinator)."""
+    token, secret = service.issue_cpts_feed(session, cpts_id=user.cpts_id, data=data, now=now)
+    return _issued(request, token, secret)
+
+
+@router.get("/v1/feed-tokens", response_model=Page[FeedTokenPublic])
+def list_feed_tokens(
+    session: SessionDep,
+    user: CoordinatorOrPractitioner,
+    page: PageDep,
+    practitioner_id: int | None = None,
+    active: bool | None = None,
+) -> Page[FeedTokenPublic]:
+    """Feed tokens without secrets: the coordinator's whole CPTS, a practitioner's own."""
+    rows, total = service.list_feed_tokens(
+        session, principal=user, page=page, practitioner_id=practitioner_id, active=active
+    )
+    items = [FeedTokenPublic.model_validate(r) for r in rows]
+    return Page(items=items, total=total, limit=page.limit, offset=page.offset)
+
+
+@router.delete(
+    "/v1/feed-tokens/{token_id}",
+    response_model=FeedTokenPublic,
+    responses=error_responses(NotFound, Forbidden),
+)
+def revoke_feed_token(
+    session: SessionDep, user: CoordinatorOrPractitioner, now: NowDep, token_id: int
+) -> FeedTokenPublic:
+    """Revoke a feed; its URL answers 404 from then on."""
+    token = service.revoke_feed_token(session, principal=user, token_id=token_id, now=now)
+    return FeedTokenPublic.model_validate(token)
+
+
+@feed_route("/ical/practitioners/{token}.ics")
+def practitioner_feed(request: Request, session: SessionDep, now: NowDep, token: str) -> Response:
+    """A practitioner's on-call shifts and referred patients (without identity), as iCal."""
+    feed = service.active_feed(session, kind=FeedKind.practitioner, secret=token)
+    return calendar_response(request, content.practitioner_calendar(session, token=feed, now=now))
+
+
+@feed_route("/ical/cpts/{token}.ics")
+def cpts_feed(
+    request: Request,
+    session: SessionDep,
+    now: NowDep,
+    token: str,
+    profession: Annotated[Profession | None, Query()] = None,
+    sector_id: Annotated[int | None, Query()] = None,
+) -> Response:
+    """The CPTS's on-call shifts within the token's filters, narrowed by the query's."""
+    feed = service.active_feed(session, kind=FeedKind.cpts, secret=token)
+    calendar = content.cpts_calendar(
+        session, token=feed, now=now, profession=profession, sector_id=sector_id
+    )
+    return calendar_response(request, calendar)
