@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from sqlalchemy.orm import Session, sessionmaker
 
 from app import health
+from app.auth import PrincipalCache
 from app.availability.router import router as availability_router
 from app.config import Settings, get_settings
 from app.coverage.router import router as coverage_router
@@ -15,6 +16,8 @@ from app.cpts.router import router as cpts_router
 from app.db import make_engine, make_session_factory
 from app.errors import install_error_handlers
 from app.feeds.router import router as feeds_router
+from app.notifications.router import router as notifications_router
+from app.notifications.worker import NotificationWorker
 from app.pharmacies.router import router as pharmacies_router
 from app.practitioners.router import router as practitioners_router
 from app.referrals.router import router as referrals_router
@@ -23,6 +26,8 @@ from app.rotations.oncall_router import router as oncall_router
 from app.rotations.router import router as rotations_router
 from app.rotations.swap_router import router as swap_router
 from app.slots.router import router as slots_router
+from app.slots.search import OpenSlotCache
+from app.stats.router import router as stats_router
 from app.users.router import router as users_router
 
 DESCRIPTION = """Unscheduled-care (SNP) on-call service for a French CPTS.
@@ -30,6 +35,13 @@ DESCRIPTION = """Unscheduled-care (SNP) on-call service for a French CPTS.
 Every route but `/healthz` and `/readyz` needs `Authorization: Bearer <token>`.
 Errors always come as `{"error": {"code", "message", "fields": [{"field", "message"}]}}`.
 """
+
+
+def _notifier(settings: Settings, factory: sessionmaker[Session]) -> NotificationWorker | None:
+    """The in-process delivery worker, unless background work or the notifier is off here."""
+    if not (settings.run_jobs and settings.run_notifier):
+        return None
+    return NotificationWorker(factory, settings)
 
 
 def create_app(
@@ -48,7 +60,12 @@ def create_app(
         runner = JobRunner(app.state.session_factory) if settings.run_jobs else None
         if runner is not None:
             runner.start()
+        notifier = _notifier(settings, app.state.session_factory)
+        if notifier is not None:
+            notifier.start()
         yield
+        if notifier is not None:
+            notifier.stop()
         if runner is not None:
             runner.stop()
         if engine is not None:
@@ -56,6 +73,8 @@ def create_app(
 
     app = FastAPI(title="cpts-snp", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     app.state.settings = settings
+    app.state.open_slots = OpenSlotCache()
+    app.state.principals = PrincipalCache()
     if session_factory is not None:
         app.state.session_factory = session_factory
     install_error_handlers(app)
@@ -72,6 +91,8 @@ def create_app(
         oncall_router,
         slots_router,
         referrals_router,
+        notifications_router,
+        stats_router,
         feeds_router,
     ):
         app.include_router(router)

@@ -6,6 +6,7 @@ from app.base import Base
 from app.coverage.models import CoverageRule
 from app.cpts.models import Cpts, ProfessionSetting, Sector
 from app.feeds.models import FeedToken
+from app.notifications.models import Notification, NotificationChannel
 from app.pharmacies.models import Pharmacy
 from app.practitioners.models import Practitioner, practitioner_sectors
 from app.referrals.models import Referral
@@ -24,6 +25,8 @@ __all__ = [
     "FeedToken",
     "Gap",
     "Job",
+    "Notification",
+    "NotificationChannel",
     "Pharmacy",
     "Practitioner",
     "Preference",

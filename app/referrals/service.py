@@ -20,7 +20,7 @@ from app.referrals.models import Referral, ReferralStatus
 from app.referrals.schemas import Outcome, ReferralCreate
 from app.rotations.models import Rotation, RotationStatus, Shift, ShiftStatus
 from app.slots.models import Slot, SlotStatus
-from app.slots.search import MAX_WITHIN_HOURS, bookable_window, modes_of
+from app.slots.search import MAX_WITHIN_HOURS, bookable_window, modes_of, slots_changed
 from app.users.models import Role
 
 
@@ -126,6 +126,7 @@ def book(
     except IntegrityError:
         raise SlotTaken(f"slot {slot.id} was just booked by someone else") from None
     _audit(session, principal, "create", referral)
+    slots_changed(referral.cpts_id)
     notify.referral_booked(session, referral)
     return referral, False
 
@@ -211,6 +212,7 @@ def cancel(session: Session, *, principal: Principal, referral_id: int, now: dat
     elif slot.starts_at > now:
         slot.status = SlotStatus.open.value
     _audit(session, principal, "cancel", referral)
+    slots_changed(referral.cpts_id)
     notify.referral_cancelled(session, referral)
     session.flush()
     return referral

@@ -132,7 +132,7 @@ def test_replace_keeps_history_and_passes_checker(
 def test_repair_after_absence_changes_only_what_must_change(
     client: TestClient, session: Session, job_runner: JobRunner
 ) -> None:
-    scenario = make_scenario(session)
+    scenario = make_scenario(session, gps=6)
     rotation_id = _published(client, job_runner, scenario)
     headers = scenario.territory.headers
     before = {(s["practitioner_id"], s["day"]) for s in _shifts(client, scenario, rotation_id)}

@@ -1,0 +1,149 @@
+"""Slot search under concurrent load, side by side with a bare FastAPI endpoint.
+
+Loads the demo territory (120 practitioners, 12 pharmacies, 3 sectors), solves and
+publishes a four-week rotation starting today (so its slots are bookable now), then serves
+the API and a bare FastAPI app with one uvicorn worker each and hits both in turn:
+
+    .venv/bin/python bench/slots.py [--seconds 10] [--concurrency 16] [--database-url URL]
+
+The default database is a fresh SQLite file; pass a PostgreSQL URL to measure that instead
+(the bench works in a schema of its own and drops it afterwards).
+"""
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import date, timedelta
+from pathlib import Path
+
+import httpx
+from sqlalchemy import text
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from fastapi.testclient import TestClient
+
+from app.config import Settings
+from app.db import make_engine, make_session_factory
+from app.demo import seed_demo
+from app.main import create_app
+from app.rotations.jobs import JobRunner
+from app.schema import upgrade
+from bench.load import LoadResult, run_load
+
+HOST = "127.0.0.1"
+
+
+def prepare(url: str) -> str:
+    """Seed the demo territory and publish a rotation from today; return a pharmacist token."""
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        upgrade(connection=conn)
+    factory = make_session_factory(engine)
+    with factory() as session:
+        tokens = seed_demo(session, today=date.today())
+        session.commit()
+    client = TestClient(create_app(Settings(run_jobs=False), session_factory=factory))
+    headers = {"Authorization": f"Bearer {tokens.coordinator}"}
+    period = {
+        "period_start": date.today().isoformat(),
+        "period_end": (date.today() + timedelta(days=27)).isoformat(),
+    }
+    rotation = client.post("/v1/rotations", headers=headers, json=period).json()
+    client.post(f"/v1/rotations/{rotation['id']}/solve", headers=headers, json={"time_limit_s": 30})
+    JobRunner(factory).run_pending()
+    client.post(f"/v1/rotations/{rotation['id']}/publish", headers=headers).raise_for_status()
+    engine.dispose()
+    return tokens.pharmacist
+
+
+def serve(target: str, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    """Start one uvicorn worker for ``target`` and wait until it answers."""
+    command = [sys.executable, "-m", "uvicorn", target, "--host", HOST, "--port", str(port)]
+    command += ["--log-level", "warning", "--no-access-log"]
+    if target.endswith("create_app"):
+        command.append("--factory")
+    process = subprocess.Popen(command, env={**os.environ, **env})
+    for _ in range(200):
+        try:
+            httpx.get(
+                f"http://{HOST}:{port}/healthz"
+                if "main" in target
+                else f"http://{HOST}:{port}/bare"
+            )
+            return process
+        except httpx.TransportError:
+            time.sleep(0.05)
+    process.kill()
+    raise RuntimeError(f"{target} did not start")
+
+
+def row(name: str, result: LoadResult) -> str:
+    """One line of the results table."""
+    return (
+        f"| {name} | {len(result.latencies)} | {result.failures} | {result.rps:,.0f} "
+        f"| {result.median_ms:.1f} | {result.percentile(99):.1f} |"
+    )
+
+
+def main() -> None:
+    """Prepare, serve, load both endpoints, print the table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--database-url")
+    args = parser.parse_args()
+    workdir = Path(tempfile.mkdtemp(prefix="bench-slots-"))
+    url, schema = args.database_url, None
+    if url:
+        schema = f"bench_{uuid.uuid4().hex[:8]}"
+        with make_engine(url).begin() as conn:
+            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+        url = f"{url}?options=-csearch_path%3D{schema}"
+    else:
+        url = f"sqlite:///{workdir / 'bench.db'}"
+    token = prepare(url)
+    env = {"DATABASE_URL": url, "RUN_JOBS": "false", "LOG_LEVEL": "warning"}
+    api = serve("app.main:create_app", 8771, env)
+    bare = serve("bench.bare_app:app", 8772, {})
+    try:
+        headers = {"Authorization": f"Bearer {token}"}
+        offers = httpx.get(f"http://{HOST}:8771/v1/slots?within_hours=48", headers=headers).json()
+        search = run_load(
+            HOST,
+            8771,
+            "/v1/slots?within_hours=48",
+            headers=headers,
+            concurrency=args.concurrency,
+            seconds=args.seconds,
+        )
+        yardstick = run_load(
+            HOST, 8772, "/bare", headers={}, concurrency=args.concurrency, seconds=args.seconds
+        )
+    finally:
+        api.terminate()
+        bare.terminate()
+        if schema:
+            with make_engine(args.database_url).begin() as conn:
+                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    backend = "PostgreSQL" if args.database_url else "SQLite"
+    print(
+        f"slot search on {backend}: {len(offers)} open slots offered per query, "
+        f"{args.concurrency} connections, {args.seconds:.0f} s each, one uvicorn worker"
+    )
+    print("| endpoint | requests | failures | req/s | p50 ms | p99 ms |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    print(row("GET /v1/slots (pharmacist)", search))
+    print(row("bare FastAPI GET /bare", yardstick))
+    print(
+        f"throughput ratio search/bare: {search.rps / yardstick.rps:.2f} (target >= 0.33); "
+        f"search p99 {search.percentile(99):.1f} ms (target < 25 ms)"
+    )
+
+
+if __name__ == "__main__":
+    main()
