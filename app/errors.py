@@ -6,7 +6,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy.exc import IntegrityError
 
 logger = logging.getLogger(__name__)
@@ -70,6 +70,22 @@ class ErrorBody(BaseModel):
 
 class ErrorResponse(BaseModel):
     """Shape of every error response."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "error": {
+                        "code": "validation_error",
+                        "message": "rpps: check key (last digit) does not match",
+                        "fields": [
+                            {"field": "rpps", "message": "check key (last digit) does not match"}
+                        ],
+                    }
+                }
+            ]
+        }
+    )
 
     error: ErrorBody
 

@@ -32,7 +32,8 @@ from app.users.router import router as users_router
 
 DESCRIPTION = """Unscheduled-care (SNP) on-call service for a French CPTS.
 
-Every route but `/healthz` and `/readyz` needs `Authorization: Bearer <token>`.
+Every route but `/healthz`, `/readyz` and the `/ical/…` calendar feeds (whose URL carries a
+secret token) needs `Authorization: Bearer <token>`.
 Errors always come as `{"error": {"code", "message", "fields": [{"field", "message"}]}}`.
 """
 

@@ -141,4 +141,6 @@ class ReferralPublic(ReferralAnonymous):
 class PurgeResult(BaseModel):
     """How many referrals had their identity fields blanked."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{"purged": 12}]})
+
     purged: int

@@ -79,7 +79,22 @@ class JobPublic(BaseModel):
 class GapPublic(BaseModel):
     """Demand left uncovered, and why."""
 
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "day": "2027-01-20",
+                    "block": "14:00-20:00",
+                    "profession": "physio",
+                    "sector_id": 2,
+                    "missing": 1,
+                    "reason": "4 physios in sector Sud: 2 absent, 1 at monthly maximum, "
+                    "1 on call the day before",
+                }
+            ]
+        },
+    )
 
     day: date
     block: str
@@ -91,6 +106,23 @@ class GapPublic(BaseModel):
 
 class LoadPublic(BaseModel):
     """A practitioner's on-call load in the rotation against their fair share."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "practitioner_id": 7,
+                    "profession": "gp",
+                    "fte": 0.5,
+                    "weekday_shifts": 2,
+                    "special_shifts": 1,
+                    "weekday_fair_share": 2.1,
+                    "special_fair_share": 0.6,
+                    "load_per_fte": 6.0,
+                }
+            ]
+        }
+    )
 
     practitioner_id: int
     profession: str
@@ -244,7 +276,26 @@ class RepairRequest(BaseModel):
 class ChangePublic(BaseModel):
     """One recorded change: who, when, why and which shifts moved."""
 
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 4,
+                    "kind": "replace",
+                    "actor_user_id": 1,
+                    "at": "2027-01-19T09:12:00Z",
+                    "reason": "arrêt maladie",
+                    "forced": False,
+                    "details": {
+                        "added_shift_ids": [90],
+                        "cancelled_shift_ids": [81],
+                        "broken_rules": [],
+                    },
+                }
+            ]
+        },
+    )
 
     id: int
     kind: str

@@ -76,7 +76,20 @@ class TokenCreate(BaseModel):
 class TokenPublic(BaseModel):
     """A token's metadata; the secret itself is never shown again."""
 
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 4,
+                    "user_id": 12,
+                    "label": "laptop",
+                    "created_at": "2026-11-25T08:00:00Z",
+                    "revoked_at": None,
+                }
+            ]
+        },
+    )
 
     id: int
     user_id: int
