@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -98,7 +99,7 @@ def _resolve(session: Session, token_hash: str) -> Principal:
     )
 
 
-def current_principal(
+async def current_principal(
     request: Request,
     session: SessionDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
@@ -110,7 +111,7 @@ def current_principal(
     token_hash = hash_token(credentials.credentials)
     principal = cache.get(token_hash)
     if principal is None:
-        principal = _resolve(session, token_hash)
+        principal = await run_in_threadpool(_resolve, session, token_hash)
         cache.put(token_hash, principal)
     return principal
 

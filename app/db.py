@@ -1,9 +1,10 @@
 """Database engine, session factory and the per-request session dependency."""
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -60,20 +61,28 @@ def declare_write_intent(session: Session) -> None:
     session.connection(execution_options={WRITE_INTENT: True})
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    """One session per request: committed once at the end, rolled back on any error."""
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """One session per request: committed once at the end, rolled back on any error.
+
+    The session does its database work in worker threads; a request that never touches
+    the database (say, a search served from a cache) costs no thread hop for it.
+    """
     factory: sessionmaker[Session] = request.app.state.session_factory
-    with factory() as session:
-        if request.method not in READ_ONLY_METHODS:
-            declare_write_intent(session)
-        try:
-            yield session
-            session.commit()
-            if request.method not in READ_ONLY_METHODS:
-                request.app.state.principals.clear()
-        except Exception:
-            session.rollback()
-            raise
+    writes = request.method not in READ_ONLY_METHODS
+    session = factory()
+    try:
+        if writes:
+            await run_in_threadpool(declare_write_intent, session)
+        yield session
+        if session.in_transaction():
+            await run_in_threadpool(session.commit)
+        if writes:
+            request.app.state.principals.clear()
+    except Exception:
+        await run_in_threadpool(session.rollback)
+        raise
+    finally:
+        session.close()  # the transaction has ended: nothing left to release over the wire
 
 
 SessionDep = Annotated[Session, Depends(get_session)]

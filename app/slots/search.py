@@ -180,20 +180,33 @@ class OpenSlotCache:
     def __init__(self) -> None:
         self._snapshots: dict[int, Snapshot] = {}
         self._lock = threading.Lock()
+        self._refreshing = threading.Lock()
         _caches.add(self)
 
     def snapshot(
         self, session: Session, *, cpts_id: int, now: datetime, earliest: datetime, latest: datetime
     ) -> Snapshot:
-        """A snapshot covering [earliest, latest], taken anew when stale or too narrow."""
+        """A snapshot covering [earliest, latest], taken anew when stale or too narrow.
+
+        One thread refreshes while the others wait for its result, rather than every
+        concurrent search reading the database at the same moment.
+        """
+        current = self._current(cpts_id, earliest, latest)
+        if current is not None:
+            return current
+        with self._refreshing:
+            current = self._current(cpts_id, earliest, latest)
+            if current is not None:
+                return current
+            fresh = take_snapshot(session, cpts_id=cpts_id, now=min(now, earliest))
+            with self._lock:
+                self._snapshots[cpts_id] = fresh
+            return fresh
+
+    def _current(self, cpts_id: int, earliest: datetime, latest: datetime) -> Snapshot | None:
         with self._lock:
             current = self._snapshots.get(cpts_id)
-        if current is not None and current.covers(earliest, latest):
-            return current
-        fresh = take_snapshot(session, cpts_id=cpts_id, now=min(now, earliest))
-        with self._lock:
-            self._snapshots[cpts_id] = fresh
-        return fresh
+        return current if current is not None and current.covers(earliest, latest) else None
 
     def forget(self, cpts_id: int) -> None:
         """Drop the CPTS's snapshot: its slots just changed."""
