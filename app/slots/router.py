@@ -16,7 +16,7 @@ from app.practitioners.service import get_practitioner_for
 from app.professions import Profession
 from app.slots import service
 from app.slots.models import Slot
-from app.slots.schemas import ConsultationMode, SlotOffer, SlotPublic
+from app.slots.schemas import ConsultationMode, SlotOffer, SlotPublic, SlotTimes
 from app.slots.search import MAX_WITHIN_HOURS, SlotQuery, search_slots
 from app.users.models import Role
 
@@ -144,3 +144,20 @@ def block_slot(session: SessionDep, user: CurrentUser, now: NowDep, slot_id: int
 def reopen_slot(session: SessionDep, user: CurrentUser, now: NowDep, slot_id: int) -> SlotPublic:
     """Offer a blocked future slot again (its practitioner, or the coordinator)."""
     return _set_blocked(session, user, now, slot_id, blocked=False)
+
+
+@router.put(
+    "/shifts/{shift_id}/slots",
+    response_model=list[SlotPublic],
+    responses=error_responses(NotFound, Forbidden, Conflict, RuleViolation),
+)
+def set_slot_times(
+    session: SessionDep, user: CurrentUser, now: NowDep, shift_id: int, data: SlotTimes
+) -> list[SlotPublic]:
+    """Choose when the free slots of one's own future shift start (local times); booked
+    slots stay, the others move to the chosen times (practitioner, or the coordinator)."""
+    slots = service.set_slot_times(
+        session, principal=user, shift_id=shift_id, starts=data.starts, now=now
+    )
+    zone = ZoneInfo(session.get_one(Cpts, user.cpts_id).timezone)
+    return [_slot_public(slot, zone, now) for slot in slots]

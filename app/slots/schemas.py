@@ -1,9 +1,9 @@
 """Response shapes for slots and the pharmacist's slot search."""
 
-from datetime import datetime
+from datetime import datetime, time
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.slots.models import SlotStatus
 
@@ -92,3 +92,13 @@ class SlotPublic(BaseModel):
     ends_at: datetime
     status: SlotStatus
     expired: bool
+
+
+class SlotTimes(BaseModel):
+    """Local start times of the free slots a practitioner keeps in one shift."""
+
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"starts": ["15:00", "18:30"]}]}
+    )
+
+    starts: list[time] = Field(min_length=1, max_length=48)

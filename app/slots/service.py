@@ -1,14 +1,16 @@
 """Slots: cut from published shifts, kept in step with them, blocked and reopened."""
 
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
+from itertools import pairwise
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.auth import Principal
 from app.cpts.models import Cpts
-from app.errors import Conflict, Forbidden
+from app.errors import Conflict, Forbidden, RuleViolation
 from app.referrals.models import Referral, ReferralStatus
 from app.rotations.models import Rotation, RotationStatus, Shift, ShiftStatus
 from app.slots.models import Slot, SlotStatus
@@ -134,4 +136,89 @@ def practitioner_slots(
         Slot.starts_at < until,
         Slot.status != SlotStatus.withdrawn.value,
     )
+    return list(session.scalars(query.order_by(Slot.starts_at)))
+
+
+def _own_future_shift(
+    session: Session, *, principal: Principal, shift_id: int, now: datetime
+) -> Shift:
+    shift = get_owned(session, Shift, shift_id, cpts_id=principal.cpts_id)
+    if principal.role == Role.pharmacist:
+        raise Forbidden("pharmacists book slots through referrals")
+    if principal.role == Role.practitioner and shift.practitioner_id != principal.practitioner_id:
+        raise Forbidden("you may only set the slots of your own shifts")
+    rotation = session.get_one(Rotation, shift.rotation_id)
+    if (
+        shift.status != ShiftStatus.active.value
+        or rotation.status != RotationStatus.published.value
+    ):
+        raise Conflict(f"shift {shift_id} is not an active shift of a published rotation")
+    if shift.starts_at <= now:
+        raise Conflict(f"shift {shift_id} has already started")
+    return shift
+
+
+def _wanted_starts(
+    shift: Shift, local_times: list[time], *, zone: ZoneInfo, slot_minutes: int
+) -> list[datetime]:
+    length = timedelta(minutes=slot_minutes)
+    starts = [datetime.combine(shift.day, t, tzinfo=zone).astimezone(UTC) for t in local_times]
+    for index, start in enumerate(starts):
+        if start < shift.starts_at or start + length > shift.ends_at:
+            raise RuleViolation(
+                f"{local_times[index]:%H:%M}: a {slot_minutes}-minute slot must fit in the shift",
+                field=f"starts.{index}",
+            )
+    ordered = sorted(starts)
+    for earlier, later in pairwise(ordered):
+        if later < earlier + length:
+            raise RuleViolation("slots must not overlap one another", field="starts")
+    return ordered
+
+
+def set_slot_times(
+    session: Session, *, principal: Principal, shift_id: int, starts: list[time], now: datetime
+) -> list[Slot]:
+    """Put a future shift's free slots at the times the practitioner chose (local times).
+
+    Booked slots stay as they are; other slots not at a chosen time are withdrawn.
+    """
+    shift = _own_future_shift(session, principal=principal, shift_id=shift_id, now=now)
+    cpts = session.get_one(Cpts, shift.cpts_id)
+    rule = next(s for s in cpts.profession_settings if s.profession == shift.profession)
+    wanted = _wanted_starts(
+        shift, starts, zone=ZoneInfo(cpts.timezone), slot_minutes=rule.slot_minutes
+    )
+    existing = {
+        s.starts_at: s for s in session.scalars(select(Slot).where(Slot.shift_id == shift.id))
+    }
+    booked = [s for s in existing.values() if s.status == SlotStatus.booked.value]
+    length = timedelta(minutes=rule.slot_minutes)
+    for start in wanted:
+        if any(
+            b.starts_at != start and start < b.ends_at and b.starts_at < start + length
+            for b in booked
+        ):
+            raise Conflict(
+                f"{start.astimezone(ZoneInfo(cpts.timezone)):%H:%M} overlaps a booked slot"
+            )
+    for start, slot in existing.items():
+        if slot.status != SlotStatus.booked.value:
+            slot.status = (SlotStatus.open if start in wanted else SlotStatus.withdrawn).value
+    session.add_all(
+        Slot(
+            cpts_id=shift.cpts_id,
+            shift_id=shift.id,
+            practitioner_id=shift.practitioner_id,
+            profession=shift.profession,
+            sector_id=shift.sector_id,
+            starts_at=start,
+            ends_at=start + length,
+        )
+        for start in wanted
+        if start not in existing
+    )
+    session.flush()
+    slots_changed(shift.cpts_id)
+    query = select(Slot).where(Slot.shift_id == shift.id, Slot.status != SlotStatus.withdrawn.value)
     return list(session.scalars(query.order_by(Slot.starts_at)))
