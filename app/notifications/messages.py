@@ -8,25 +8,11 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from app.french import MONTHS, WEEKDAYS
 from app.notifications.models import Event
 from app.referrals.models import Referral
 from app.rotations.models import Rotation, Shift
 
-WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
-MONTHS = (
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
-)
 REASONS = {
     "infection": "infection",
     "acute_pain": "douleur aiguë",

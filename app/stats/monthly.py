@@ -9,26 +9,13 @@ from sqlalchemy.orm import Session
 
 import solver
 from app.cpts.models import Cpts
+from app.french import MONTHS
 from app.referrals.models import Referral, ReferralStatus
 from app.stats import service
 from app.stats.charts import Series, stacked_bars
 from app.stats.period import Period
 from app.stats.schemas import StatsPublic
 
-MONTHS = (
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
-)
 PROFESSIONS = {"gp": "Médecins généralistes", "physio": "Kinésithérapeutes", "nurse": "Infirmiers"}
 COLORS = ("#2b6cb0", "#38a169", "#d69e2e", "#805ad5", "#dd6b20")
 COVERED_COLOR, MISSING_COLOR = "#38a169", "#e53e3e"
