@@ -3,7 +3,7 @@
 import secrets
 from datetime import datetime
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import Select, or_, select, update
 from sqlalchemy.orm import Session
 
 from app.auth import Principal, hash_token
@@ -12,6 +12,7 @@ from app.errors import Forbidden, NotFound, RuleViolation
 from app.feeds.models import FeedKind, FeedToken
 from app.feeds.schemas import CptsFeedCreate
 from app.pagination import PageParams, paginate
+from app.practitioners.models import Practitioner
 from app.practitioners.service import get_practitioner_for
 from app.tenancy import get_owned, owned
 from app.users.models import Role
@@ -124,12 +125,16 @@ def revoke_feed_token(
 
 
 def active_feed(session: Session, *, kind: FeedKind, secret: str) -> FeedToken:
-    """The live token behind a feed URL; 404 alike for unknown, revoked or other-kind ones."""
+    """The live token behind a feed URL; 404 alike for unknown, revoked or other-kind ones,
+    and for the feed of a practitioner who was deactivated."""
     token = session.scalar(
-        select(FeedToken).where(
+        select(FeedToken)
+        .outerjoin(Practitioner, Practitioner.id == FeedToken.practitioner_id)
+        .where(
             FeedToken.token_hash == hash_token(secret),
             FeedToken.kind == kind.value,
             FeedToken.revoked_at.is_(None),
+            or_(FeedToken.practitioner_id.is_(None), Practitioner.active.is_(True)),
         )
     )
     if token is None:

@@ -257,6 +257,18 @@ def test_rotated_revoked_and_unknown_tokens_get_404(
     assert client.get(wrong_kind).status_code == 404
 
 
+def test_deactivated_practitioner_feed_is_404(
+    client: TestClient, session: Session, job_runner: JobRunner, clock: FrozenClock
+) -> None:
+    booking = make_booking_scenario(client, session, job_runner)
+    practitioner_id = booking.scenario.gps[0].id
+    feed = issue_feed(client, practitioner_id, booking.coordinator)
+    assert client.get(feed_path(feed)).status_code == 200
+    gone = client.delete(f"/v1/practitioners/{practitioner_id}", headers=booking.coordinator)
+    assert gone.status_code == 204
+    assert client.get(feed_path(feed)).status_code == 404
+
+
 def test_tokens_are_random_shown_once_and_stored_hashed(
     client: TestClient, session: Session, job_runner: JobRunner, clock: FrozenClock
 ) -> None:
