@@ -10,11 +10,11 @@ from app.auth import Principal
 from app.availability.models import Absence, Preference
 from app.availability.schemas import AbsenceCreate, AbsenceUpdate, PreferenceCreate
 from app.crud import apply_changes
-from app.errors import Conflict, Forbidden, NotFound, RuleViolation
+from app.errors import Conflict, NotFound, RuleViolation
 from app.pagination import PageParams, paginate
 from app.practitioners.models import Practitioner
+from app.practitioners.service import get_practitioner_for
 from app.tenancy import get_owned, label, owned
-from app.users.models import Role
 
 MAX_ABSENCE_DAYS = 366
 
@@ -29,10 +29,12 @@ def reachable_practitioner(
     404 if they are not in the caller's CPTS; 403 if the caller is a practitioner other
     than them (only the coordinator manages someone else's availability).
     """
-    practitioner = get_owned(session, Practitioner, practitioner_id, cpts_id=principal.cpts_id)
-    if principal.role != Role.coordinator and principal.practitioner_id != practitioner.id:
-        raise Forbidden("a practitioner may only manage their own absences and preferences")
-    return practitioner
+    return get_practitioner_for(
+        session,
+        principal=principal,
+        practitioner_id=practitioner_id,
+        refusal="a practitioner may only manage their own absences and preferences",
+    )
 
 
 def _rows_of(model: type[ChildT], practitioner: Practitioner) -> Select[ChildT]:

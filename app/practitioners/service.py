@@ -73,15 +73,19 @@ def get_practitioner(session: Session, *, cpts_id: int, practitioner_id: int) ->
 
 
 def get_practitioner_for(
-    session: Session, *, principal: Principal, practitioner_id: int
+    session: Session,
+    *,
+    principal: Principal,
+    practitioner_id: int,
+    refusal: str = "practitioners may only see and edit their own record",
 ) -> Practitioner:
-    """A practitioner as ``principal`` may see them: the coordinator any, a practitioner
-    only themself (403 for a colleague, 404 for another territory's practitioner)."""
+    """A practitioner as ``principal`` may reach them: the coordinator any, a practitioner
+    only themself (403 with ``refusal`` for a colleague, 404 for another territory's)."""
     practitioner = get_practitioner(
         session, cpts_id=principal.cpts_id, practitioner_id=practitioner_id
     )
     if principal.role != Role.coordinator and principal.practitioner_id != practitioner.id:
-        raise Forbidden("practitioners may only see and edit their own record")
+        raise Forbidden(refusal)
     return practitioner
 
 
