@@ -83,7 +83,8 @@ class OutcomeCreate(BaseModel):
 
 
 class ReferralAnonymous(BaseModel):
-    """A referral without patient identity (what the coordinator sees)."""
+    """A referral without any patient field (what the coordinator sees): no name, birth
+    year, phone or note."""
 
     id: int
     slot_id: int
@@ -94,7 +95,6 @@ class ReferralAnonymous(BaseModel):
     status: ReferralStatus
     slot_starts_at: datetime
     reason_category: str
-    patient_birth_year: int
     created_at: datetime
     cancelled_at: datetime | None
     outcome_at: datetime | None
@@ -104,7 +104,8 @@ class ReferralAnonymous(BaseModel):
 class ReferralPublic(ReferralAnonymous):
     """A referral as the booking pharmacy and the practitioner see it.
 
-    Identity fields are null once purged after the retention period.
+    Name, phone and note are null once purged after the retention period; the birth year
+    stays.
     """
 
     model_config = ConfigDict(
@@ -134,6 +135,7 @@ class ReferralPublic(ReferralAnonymous):
     )
 
     patient_display_name: str | None
+    patient_birth_year: int
     patient_phone: str | None
     note: str | None
 

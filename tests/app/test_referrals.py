@@ -237,3 +237,21 @@ def test_pharmacy_that_referred_patients_cannot_be_deleted(
     book(client, booking, _first_offer(client, booking)["slot_id"])
     response = client.delete(f"/v1/pharmacies/{booking.pharmacy_id}", headers=booking.coordinator)
     assert response.status_code == 409 and "referrals" in response.json()["error"]["message"]
+
+
+PATIENT_FIELDS = {"patient_display_name", "patient_birth_year", "patient_phone", "note"}
+
+
+def test_coordinator_never_receives_a_patient_field(
+    client: TestClient, session: Session, job_runner: JobRunner, clock: FrozenClock
+) -> None:
+    booking = make_booking_scenario(client, session, job_runner)
+    referral_id = book(client, booking, _first_offer(client, booking)["slot_id"]).json()["id"]
+    listed = client.get("/v1/referrals", headers=booking.coordinator).json()["items"]
+    read = client.get(f"/v1/referrals/{referral_id}", headers=booking.coordinator).json()
+    cancelled = client.post(f"/v1/referrals/{referral_id}/cancel", headers=booking.coordinator)
+    for seen in (listed[0], read, cancelled.json()):
+        assert seen["id"] == referral_id and seen["reason_category"] == "infection"
+        assert PATIENT_FIELDS.isdisjoint(seen), sorted(PATIENT_FIELDS & set(seen))
+    pharmacy_view = client.get(f"/v1/referrals/{referral_id}", headers=booking.pharmacist).json()
+    assert PATIENT_FIELDS <= set(pharmacy_view) and pharmacy_view["patient_birth_year"] == 1984
