@@ -3,7 +3,9 @@
 Written in plain Python from the rules' wording, on purpose without the model code, so a
 modelling mistake cannot hide itself. Rules checked: `reference`, `availability`,
 `profession_sector`, `demand`, `one_shift_per_block`, `one_block_per_day`,
-`max_per_period`, `max_per_week`, `min_rest`, `locked`.
+`max_per_period`, `max_per_week`, `max_per_month`, `min_rest`, `locked`. The instance's
+context shifts (fixed, outside the horizon) count toward the weekly and monthly maxima and
+the rest rule; a violation is always reported on a shift of the roster.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from solver.instance import Assignment, Instance
@@ -49,6 +51,7 @@ def check(
         violations += _one_block_per_day(known)
     violations += _max_per_period(instance, known)
     violations += _max_per_week(instance, known)
+    violations += _max_per_month(instance, known)
     violations += _min_rest(instance, known)
     if require_locked:
         violations += _locked(instance, known)
@@ -145,34 +148,80 @@ def _max_per_period(instance: Instance, roster: list[Assignment]) -> list[Violat
 
 
 def _max_per_week(instance: Instance, roster: list[Assignment]) -> list[Violation]:
-    """A practitioner holds at most `max_shifts_per_week` shifts per ISO week."""
+    """A practitioner holds at most `max_shifts_per_week` shifts per ISO week, context included."""
+
+    def week(day: dt.date) -> object:
+        return day.isocalendar()[:2]
+
+    return _max_per_unit(instance, roster, "max_shifts_per_week", "week", week)
+
+
+def _max_per_month(instance: Instance, roster: list[Assignment]) -> list[Violation]:
+    """A practitioner holds at most `max_shifts_per_month` shifts per calendar month, context
+    included."""
+
+    def month(day: dt.date) -> object:
+        return (day.year, day.month)
+
+    return _max_per_unit(instance, roster, "max_shifts_per_month", "month", month)
+
+
+def _max_per_unit(
+    instance: Instance,
+    roster: list[Assignment],
+    limit_field: str,
+    unit: str,
+    unit_of: Callable[[dt.date], object],
+) -> list[Violation]:
+    """Weeks or months holding more shifts (roster and context) than the practitioner's limit.
+
+    Each is reported once, on the roster's shift that goes over the limit in date order (or
+    the roster's last shift of the unit, when fixed shifts after it go over).
+    """
+    fixed = _shifts_by_practitioner(list(instance.context))
     found = []
     for pid, shifts in _shifts_by_practitioner(roster).items():
-        limit = instance.practitioner_by_id[pid].max_shifts_per_week
+        limit = getattr(instance.practitioner_by_id[pid], limit_field)
         if limit is None:
             continue
-        weeks: dict[tuple[int, int], list[Assignment]] = defaultdict(list)
+        units: dict[object, list[tuple[dt.date, bool]]] = defaultdict(list)
         for a in shifts:
-            weeks[a.day.isocalendar()[:2]].append(a)
-        for week in weeks.values():
-            if len(week) > limit:
-                detail = f"{len(week)} shifts in the week, at most {limit}"
-                found.append(Violation("max_per_week", pid, week[limit].day, detail))
+            units[unit_of(a.day)].append((a.day, True))
+        for a in fixed.get(pid, []):
+            if unit_of(a.day) in units:
+                units[unit_of(a.day)].append((a.day, False))
+        for held in units.values():
+            if len(held) <= limit:
+                continue
+            held.sort()
+            mine = [day for day, in_roster in held if in_roster]
+            day = next((d for d, in_roster in held[limit:] if in_roster), mine[-1])
+            outside = len(held) - len(mine)
+            detail = f"{len(held)} shifts in the {unit}, at most {limit}"
+            if outside:
+                detail += f" ({outside} fixed outside the horizon)"
+            found.append(Violation(f"max_per_{unit}", pid, day, detail))
     return found
 
 
 def _min_rest(instance: Instance, roster: list[Assignment]) -> list[Violation]:
-    """Between two on-call days lie at least `min_rest_days` days off, across periods too."""
+    """Between two on-call days lie at least `min_rest_days` days off, across periods too:
+    after the history's last on-call day and around the context shifts."""
     rest = instance.rules.min_rest_days
+    fixed = _shifts_by_practitioner(list(instance.context))
     found = []
     for pid, shifts in _shifts_by_practitioner(roster).items():
         last = instance.practitioner_by_id[pid].history.last_on_call
-        days = sorted({a.day for a in shifts})
-        sequence = ([last] if last is not None else []) + days
-        for before, after in itertools.pairwise(sequence):
-            if (after - before).days <= rest:
-                detail = f"on call on {before.isoformat()}, needs {rest} day(s) of rest"
-                found.append(Violation("min_rest", pid, after, detail))
+        days = {(a.day, True) for a in shifts}
+        outside = {(a.day, False) for a in fixed.get(pid, [])}
+        if last is not None:
+            outside.add((last, False))
+        sequence = sorted(days | {(d, False) for d, _ in outside if (d, True) not in days})
+        for (before, before_mine), (after, after_mine) in itertools.pairwise(sequence):
+            if (after - before).days <= rest and (before_mine or after_mine):
+                detail = f"on call on {(before if after_mine else after).isoformat()}, "
+                detail += f"needs {rest} day(s) of rest"
+                found.append(Violation("min_rest", pid, after if after_mine else before, detail))
     return found
 
 

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Callable
 
 from ortools.sat.python import cp_model
 
-from solver.instance import Instance
+from solver.instance import Assignment, Instance, month_of, week_of
 from solver.variables import Variables
 
 
@@ -58,24 +59,47 @@ def add_max_per_period(model: cp_model.CpModel, instance: Instance, v: Variables
 
 
 def add_max_per_week(model: cp_model.CpModel, instance: Instance, v: Variables) -> None:
-    """A practitioner holds at most `max_shifts_per_week` shifts per ISO week (Monday-Sunday)."""
+    """A practitioner holds at most `max_shifts_per_week` shifts per ISO week (Monday-Sunday),
+    their context shifts of that week included."""
     for pid, shifts in v.shifts_by_practitioner.items():
         limit = instance.practitioner_by_id[pid].max_shifts_per_week
-        if limit is None:
-            continue
-        weeks: dict[tuple[int, int], list[cp_model.IntVar]] = defaultdict(list)
-        for a in shifts:
-            weeks[a.day.isocalendar()[:2]].append(v.assign[a])
-        for week in weeks.values():
-            if len(week) > limit:
-                model.add(sum(week) <= limit)
+        if limit is not None:
+            _cap_per_calendar_unit(model, v, shifts, limit, week_of, instance.context_in_week)
+
+
+def add_max_per_month(model: cp_model.CpModel, instance: Instance, v: Variables) -> None:
+    """A practitioner holds at most `max_shifts_per_month` shifts per calendar month, their
+    context shifts of that month included."""
+    for pid, shifts in v.shifts_by_practitioner.items():
+        limit = instance.practitioner_by_id[pid].max_shifts_per_month
+        if limit is not None:
+            _cap_per_calendar_unit(model, v, shifts, limit, month_of, instance.context_in_month)
+
+
+def _cap_per_calendar_unit(
+    model: cp_model.CpModel,
+    v: Variables,
+    shifts: list[Assignment],
+    limit: int,
+    unit_of: Callable[[dt.date], tuple[int, int]],
+    fixed_in: Callable[[str, dt.date], int],
+) -> None:
+    """At most `limit` shifts per week or month, less the fixed ones already in it."""
+    units: dict[tuple[int, int], list[Assignment]] = defaultdict(list)
+    for a in shifts:
+        units[unit_of(a.day)].append(a)
+    for unit in units.values():
+        room = max(0, limit - fixed_in(unit[0].practitioner, unit[0].day))
+        if len(unit) > room:
+            model.add(sum(v.assign[a] for a in unit) <= room)
 
 
 def add_min_rest(model: cp_model.CpModel, instance: Instance, v: Variables) -> None:
     """At least `min_rest_days` days off between two on-call days.
 
     Written as: every window of `min_rest_days + 1` consecutive calendar days holds at most
-    one on-call day. Rest after the previous period is enforced by the candidate shifts.
+    one on-call day. Rest around the shifts fixed outside the horizon (history, context) is
+    enforced by the candidate shifts.
     """
     rest = instance.rules.min_rest_days
     if rest == 0:
@@ -100,6 +124,7 @@ HARD_RULES = (
     add_one_block_per_day,
     add_max_per_period,
     add_max_per_week,
+    add_max_per_month,
     add_min_rest,
     add_locked,
 )

@@ -6,18 +6,40 @@ import datetime as dt
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 
-from solver.instance import Assignment, Demand, Instance, Practitioner
+from solver.instance import Assignment, Demand, Instance, Practitioner, month_of, week_of
 from solver.result import Gap
 
 ON_CALL_HERE = "on call here"
+ABSENT = "absent"
+ON_CALL_ELSEWHERE = "on call elsewhere that day"
+AT_PERIOD_MAXIMUM = "at period maximum"
+AT_MONTHLY_MAXIMUM = "at monthly maximum"
+AT_WEEKLY_MAXIMUM = "at weekly maximum"
+ON_CALL_DAY_BEFORE = "on call the day before"
+ON_CALL_DAY_AFTER = "on call the day after"
+RESTING = "resting between on-call days"
+FREE = "free but unassigned"
+REASONS = (
+    ON_CALL_HERE,
+    ABSENT,
+    ON_CALL_ELSEWHERE,
+    AT_PERIOD_MAXIMUM,
+    AT_MONTHLY_MAXIMUM,
+    AT_WEEKLY_MAXIMUM,
+    ON_CALL_DAY_BEFORE,
+    ON_CALL_DAY_AFTER,
+    RESTING,
+    FREE,
+)
+"""Every label of a gap's breakdown, in the order they are tried."""
 
 
 def explain(instance: Instance, assignments: Iterable[Assignment]) -> list[Gap]:
     """One `Gap` per demand the roster leaves short, with what kept each possible practitioner.
 
     Every practitioner of the demand's profession and sector is counted under the first
-    reason that applies: on call here, absent, on call elsewhere that day, at period
-    maximum, at weekly maximum, resting around another on-call day, or free but unassigned.
+    reason of `REASONS` that applies. Maxima and rest count the shifts fixed outside the
+    horizon (history and context) too.
     """
     roster = list(assignments)
     by_practitioner: dict[str, list[Assignment]] = defaultdict(list)
@@ -56,31 +78,37 @@ def _reason(instance: Instance, p: Practitioner, d: Demand, shifts: list[Assignm
     if any(a.block == d.block and a.sector == d.sector for a in same_day):
         return ON_CALL_HERE
     if not p.is_available(d.day, d.block):
-        return "absent"
+        return ABSENT
     if any(a.block == d.block for a in same_day) or (
         same_day and not instance.rules.allow_multiple_blocks_per_day
     ):
-        return "on call elsewhere that day"
+        return ON_CALL_ELSEWHERE
     if p.max_shifts_per_period is not None and len(shifts) >= p.max_shifts_per_period:
-        return "at period maximum"
-    week = d.day.isocalendar()[:2]
-    in_week = [a for a in shifts if a.day.isocalendar()[:2] == week]
-    if p.max_shifts_per_week is not None and len(in_week) >= p.max_shifts_per_week:
-        return "at weekly maximum"
-    return _rest_reason(instance, p, d.day, shifts) or "free but unassigned"
+        return AT_PERIOD_MAXIMUM
+    in_month = sum(month_of(a.day) == month_of(d.day) for a in shifts)
+    monthly = p.max_shifts_per_month
+    if monthly is not None and in_month + instance.context_in_month(p.id, d.day) >= monthly:
+        return AT_MONTHLY_MAXIMUM
+    in_week = sum(week_of(a.day) == week_of(d.day) for a in shifts)
+    weekly = p.max_shifts_per_week
+    if weekly is not None and in_week + instance.context_in_week(p.id, d.day) >= weekly:
+        return AT_WEEKLY_MAXIMUM
+    return _rest_reason(instance, p, d.day, shifts) or FREE
 
 
 def _rest_reason(
     instance: Instance, p: Practitioner, day: dt.date, shifts: list[Assignment]
 ) -> str | None:
+    """Why the rest rule keeps `p` off `day`, from the nearest on-call day around it."""
     rest = instance.rules.min_rest_days
-    last = p.history.last_on_call
-    if last is not None and 0 <= (day - last).days <= rest:
-        return "resting after the previous period"
-    for a in sorted(shifts):
-        gap = (a.day - day).days
-        if gap != 0 and abs(gap) <= rest:
-            if abs(gap) == 1:
-                return "on call the day before" if gap < 0 else "on call the day after"
-            return f"on call within {rest} days"
-    return None
+    around = [*instance.context_days.get(p.id, ()), *(a.day for a in shifts)]
+    if p.history.last_on_call is not None:
+        around.append(p.history.last_on_call)
+    offsets = [(other - day).days for other in around]
+    near = sorted((abs(n), n) for n in offsets if n != 0 and abs(n) <= rest)
+    if not near:
+        return None
+    nearest = near[0][1]
+    if abs(nearest) == 1:
+        return ON_CALL_DAY_BEFORE if nearest < 0 else ON_CALL_DAY_AFTER
+    return RESTING

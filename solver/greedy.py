@@ -13,8 +13,8 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable
 
-from solver.eligibility import candidate_shifts, rested_after_history
-from solver.instance import Assignment, Demand, Instance, Practitioner
+from solver.eligibility import candidate_shifts, is_rested
+from solver.instance import Assignment, Demand, Instance, Practitioner, month_of, week_of
 from solver.objective import misses_preference
 from solver.shares import bands
 
@@ -42,21 +42,23 @@ class _Roster:
         return max(days, default=p.history.last_on_call or dt.date.min)
 
     def can_take(self, p: Practitioner, d: Demand) -> bool:
-        rules = self.instance.rules
+        instance = self.instance
+        rules = instance.rules
         shifts = self.shifts[p.id]
-        week = d.day.isocalendar()[:2]
+        in_week = instance.context_in_week(p.id, d.day)
+        in_week += sum(week_of(a.day) == week_of(d.day) for a in shifts)
+        in_month = instance.context_in_month(p.id, d.day)
+        in_month += sum(month_of(a.day) == month_of(d.day) for a in shifts)
         return (
             p.is_available(d.day, d.block)
-            and rested_after_history(p, d.day, rules.min_rest_days)
+            and is_rested(instance, p, d.day)
             and all(
                 _compatible(a, d, rules.min_rest_days, rules.allow_multiple_blocks_per_day)
                 for a in shifts
             )
             and (p.max_shifts_per_period is None or len(shifts) < p.max_shifts_per_period)
-            and (
-                p.max_shifts_per_week is None
-                or sum(a.day.isocalendar()[:2] == week for a in shifts) < p.max_shifts_per_week
-            )
+            and (p.max_shifts_per_week is None or in_week < p.max_shifts_per_week)
+            and (p.max_shifts_per_month is None or in_month < p.max_shifts_per_month)
         )
 
 

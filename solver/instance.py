@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -16,6 +17,17 @@ from typing import Any, Literal, cast
 
 DayKind = Literal["weekday", "weekend", "holiday"]
 DAY_KINDS: tuple[str, ...] = ("weekday", "weekend", "holiday")
+
+
+def week_of(day: dt.date) -> tuple[int, int]:
+    """The ISO (year, week) of a day: weeks run Monday to Sunday."""
+    year, week, _ = day.isocalendar()
+    return year, week
+
+
+def month_of(day: dt.date) -> tuple[int, int]:
+    """The calendar (year, month) of a day."""
+    return day.year, day.month
 
 
 class InstanceError(ValueError):
@@ -88,8 +100,10 @@ class Practitioner:
     """Someone who can be on call.
 
     Unavailable, preferred and avoided days outside the horizon are ignored.
-    `fte` (0 < fte <= 1) scales the fair share; `None` maxima mean unlimited; weeks are ISO
-    weeks (Monday to Sunday) counted inside the horizon only.
+    `fte` (0 < fte <= 1) scales the fair share; `None` maxima mean unlimited. The period
+    maximum counts the horizon's shifts only; the weekly maximum holds per ISO week (Monday
+    to Sunday) and the monthly maximum per calendar month, both counting the instance's
+    context shifts (fixed shifts just outside the horizon) in the same week or month.
     """
 
     id: str
@@ -103,6 +117,7 @@ class Practitioner:
     max_shifts_per_period: int | None = None
     max_shifts_per_week: int | None = None
     history: History = field(default_factory=History)
+    max_shifts_per_month: int | None = None
 
     def __post_init__(self) -> None:
         for name in ("sectors", "unavailable_days", "preferred_days", "avoided_days"):
@@ -133,7 +148,11 @@ class Instance:
 
     `days` are strictly increasing; `blocks` name the parts of the on-call window (e.g.
     `("14-20",)`); `locked` assignments are kept as they are; `previous_roster` (may be
-    empty) is the roster to stay close to when re-solving.
+    empty) is the roster to stay close to when re-solving: its entries that no longer fit
+    (unknown practitioner, a day or block off the horizon, a sector not theirs) are ignored.
+    `context` holds shifts already fixed on days outside the horizon (earlier days of a
+    repaired period, neighbouring periods): they are never changed, but count toward the
+    weekly and monthly maxima and the rest rule.
     """
 
     days: tuple[Day, ...]
@@ -143,9 +162,11 @@ class Instance:
     rules: Rules = field(default_factory=Rules)
     locked: tuple[Assignment, ...] = ()
     previous_roster: tuple[Assignment, ...] = ()
+    context: tuple[Assignment, ...] = ()
 
     def __post_init__(self) -> None:
-        for name in ("days", "blocks", "demands", "practitioners", "locked", "previous_roster"):
+        lists = ("days", "blocks", "demands", "practitioners", "locked", "previous_roster")
+        for name in (*lists, "context"):
             object.__setattr__(self, name, tuple(getattr(self, name)))
         _validate(self)
 
@@ -158,6 +179,30 @@ class Instance:
     def day_by_date(self) -> dict[dt.date, Day]:
         """Horizon days keyed by date."""
         return {d.date: d for d in self.days}
+
+    @cached_property
+    def context_days(self) -> dict[str, tuple[dt.date, ...]]:
+        """Sorted days of each practitioner's context shifts."""
+        days: dict[str, set[dt.date]] = defaultdict(set)
+        for a in self.context:
+            days[a.practitioner].add(a.day)
+        return {pid: tuple(sorted(found)) for pid, found in days.items()}
+
+    @cached_property
+    def _context_counts(self) -> Counter[tuple[str, str, tuple[int, int]]]:
+        counts: Counter[tuple[str, str, tuple[int, int]]] = Counter()
+        for a in self.context:
+            counts[(a.practitioner, "week", week_of(a.day))] += 1
+            counts[(a.practitioner, "month", month_of(a.day))] += 1
+        return counts
+
+    def context_in_week(self, practitioner: str, day: dt.date) -> int:
+        """Context shifts of the practitioner in the ISO week of `day`."""
+        return self._context_counts[(practitioner, "week", week_of(day))]
+
+    def context_in_month(self, practitioner: str, day: dt.date) -> int:
+        """Context shifts of the practitioner in the calendar month of `day`."""
+        return self._context_counts[(practitioner, "month", month_of(day))]
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-compatible representation."""
@@ -194,10 +239,12 @@ def _validate(instance: Instance) -> None:
     _validate_practitioners(instance.practitioners, set(instance.blocks))
     _require(instance.rules.min_rest_days >= 0, "rules.min_rest_days", "must be >= 0")
     by_id = {p.id: p for p in instance.practitioners}
-    for name in ("locked", "previous_roster"):
-        assignments = getattr(instance, name)
-        for i, a in enumerate(assignments):
-            _validate_assignment(a, f"{name}[{i}]", by_id, horizon, set(instance.blocks))
+    for i, a in enumerate(instance.locked):
+        _validate_assignment(a, f"locked[{i}]", by_id, horizon, set(instance.blocks))
+    for i, a in enumerate(instance.context):
+        where = f"context[{i}]"
+        _require(a.practitioner in by_id, f"{where}.practitioner", f"unknown {a.practitioner!r}")
+        _require(a.day not in horizon, f"{where}.day", f"{a.day} is inside the horizon")
     _validate_locks_are_consistent(instance)
 
 
@@ -242,7 +289,7 @@ def _validate_practitioners(practitioners: tuple[Practitioner, ...], blocks: set
         _require(len(p.sectors) > 0, f"{where}.sectors", "at least one sector is needed")
         _require(len(set(p.sectors)) == len(p.sectors), f"{where}.sectors", "duplicate sector")
         _require(0 < p.fte <= 1, f"{where}.fte", f"must be in (0, 1], got {p.fte}")
-        for name in ("max_shifts_per_period", "max_shifts_per_week"):
+        for name in ("max_shifts_per_period", "max_shifts_per_week", "max_shifts_per_month"):
             value = getattr(p, name)
             _require(value is None or value >= 0, f"{where}.{name}", "must be >= 0 or null")
         for j, (_, block) in enumerate(p.unavailable_blocks):
@@ -346,6 +393,7 @@ def _practitioner_to_dict(p: Practitioner) -> dict[str, Any]:
         "avoided_days": [d.isoformat() for d in p.avoided_days],
         "max_shifts_per_period": p.max_shifts_per_period,
         "max_shifts_per_week": p.max_shifts_per_week,
+        "max_shifts_per_month": p.max_shifts_per_month,
         "history": _history_to_dict(p.history),
     }
 
@@ -366,6 +414,7 @@ def _practitioner_from_dict(data: dict[str, Any], where: str) -> Practitioner:
         avoided_days=_dates(data.get("avoided_days", []), f"{where}.avoided_days"),
         max_shifts_per_period=data.get("max_shifts_per_period"),
         max_shifts_per_week=data.get("max_shifts_per_week"),
+        max_shifts_per_month=data.get("max_shifts_per_month"),
         history=_history_from_dict(data.get("history", {}), f"{where}.history"),
     )
 
@@ -391,6 +440,7 @@ def _instance_to_dict(instance: Instance) -> dict[str, Any]:
         },
         "locked": [assignment_to_dict(a) for a in instance.locked],
         "previous_roster": [assignment_to_dict(a) for a in instance.previous_roster],
+        "context": [assignment_to_dict(a) for a in instance.context],
     }
 
 
@@ -422,6 +472,18 @@ def _instance_from_dict(data: dict[str, Any]) -> Instance:
             assignment_from_dict(a, f"previous_roster[{i}]")
             for i, a in enumerate(data.get("previous_roster", []))
         )
+        context = tuple(
+            assignment_from_dict(a, f"context[{i}]") for i, a in enumerate(data.get("context", []))
+        )
     except KeyError as missing:
         raise InstanceError(str(missing.args[0]), "missing field") from None
-    return Instance(days, tuple(data["blocks"]), demands, practitioners, rules, locked, previous)
+    return Instance(
+        days,
+        tuple(data["blocks"]),
+        demands,
+        practitioners,
+        rules,
+        locked,
+        previous,
+        context=context,
+    )

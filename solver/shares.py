@@ -14,7 +14,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from solver.eligibility import candidate_shifts
-from solver.instance import Instance
+from solver.instance import Instance, Practitioner, month_of
 
 ShareKey = tuple[str, bool]  # (practitioner id, special day class)
 
@@ -82,11 +82,22 @@ def bands(instance: Instance) -> dict[ShareKey, Band]:
     return result
 
 
+def _horizon_limit(instance: Instance, p: Practitioner) -> int | None:
+    """The most shifts `p` may hold over the horizon: the period maximum, and the monthly
+    maximum of each month the horizon touches less its context shifts."""
+    limits = [] if p.max_shifts_per_period is None else [p.max_shifts_per_period]
+    if p.max_shifts_per_month is not None:
+        firsts = {month_of(d.date): d.date for d in reversed(instance.days)}.values()
+        room = (max(0, p.max_shifts_per_month - instance.context_in_month(p.id, d)) for d in firsts)
+        limits.append(sum(room))
+    return min(limits, default=None)
+
+
 def _caps(instance: Instance, shares: dict[ShareKey, float]) -> dict[ShareKey, float]:
-    """Each practitioner's period maximum, split between day classes by fair share."""
+    """Each practitioner's horizon maximum, split between day classes by fair share."""
     caps = {}
     for (pid, special), share in shares.items():
-        limit = instance.practitioner_by_id[pid].max_shifts_per_period
+        limit = _horizon_limit(instance, instance.practitioner_by_id[pid])
         both = shares[(pid, False)] + shares[(pid, True)]
         if limit is None:
             caps[(pid, special)] = math.inf
