@@ -11,6 +11,19 @@ class Profession(StrEnum):
     nurse = "nurse"
 
 
+PROFESSION_LABELS: dict[str, str] = {
+    Profession.gp: "médecin généraliste",
+    Profession.physio: "masseur-kinésithérapeute",
+    Profession.nurse: "infirmier·ère",
+}
+"""A profession's name in French, singular."""
+PROFESSION_PLURALS: dict[str, str] = {
+    Profession.gp: "médecins généralistes",
+    Profession.physio: "masseurs-kinésithérapeutes",
+    Profession.nurse: "infirmiers·ères",
+}
+"""A profession's name in French, plural."""
+
 DEFAULT_SLOT_MINUTES: dict[Profession, int] = {
     Profession.gp: 15,
     Profession.physio: 30,

@@ -3,7 +3,7 @@
 from datetime import date
 from typing import TypeVar
 
-from sqlalchemy import Select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from app.auth import Principal
@@ -14,6 +14,7 @@ from app.errors import Conflict, NotFound, RuleViolation
 from app.pagination import PageParams, paginate
 from app.practitioners.models import Practitioner
 from app.practitioners.service import get_practitioner_for
+from app.rotations.models import Rotation, RotationStatus, Shift, ShiftStatus
 from app.tenancy import get_owned, label, owned
 
 MAX_ABSENCE_DAYS = 366
@@ -77,8 +78,38 @@ def _refuse_overlap(
         )
 
 
+def _refuse_locked_shifts(
+    session: Session, *, practitioner: Practitioner, start: date, end: date
+) -> None:
+    """409 naming the practitioner's locked shifts in the period: solves and repairs keep a
+    locked shift as it is, so the coordinator unlocks it before the absence is recorded."""
+    query = (
+        select(Shift)
+        .join(Rotation, Rotation.id == Shift.rotation_id)
+        .where(
+            Shift.cpts_id == practitioner.cpts_id,
+            Shift.practitioner_id == practitioner.id,
+            Shift.status == ShiftStatus.active.value,
+            Shift.locked.is_(True),
+            Shift.day >= start,
+            Shift.day <= end,
+            Rotation.status != RotationStatus.archived.value,
+        )
+        .order_by(Shift.day, Shift.block, Shift.id)
+    )
+    locked = list(session.scalars(query))
+    if locked:
+        listed = ", ".join(f"shift {s.id} on {s.day} ({s.block})" for s in locked)
+        raise Conflict(
+            f"the absence covers locked on-call shifts: {listed}; "
+            "the coordinator must unlock them first",
+            field="start_date",
+        )
+
+
 def create_absence(session: Session, *, practitioner: Practitioner, data: AbsenceCreate) -> Absence:
-    """Declare an absence; it must not overlap another of the same practitioner."""
+    """Declare an absence; it must not overlap another of the same practitioner, nor one of
+    their locked shifts."""
     _check_period(data.start_date, data.end_date)
     _refuse_overlap(
         session,
@@ -86,6 +117,9 @@ def create_absence(session: Session, *, practitioner: Practitioner, data: Absenc
         start=data.start_date,
         end=data.end_date,
         exclude_id=None,
+    )
+    _refuse_locked_shifts(
+        session, practitioner=practitioner, start=data.start_date, end=data.end_date
     )
     absence = Absence(
         cpts_id=practitioner.cpts_id, practitioner_id=practitioner.id, **data.model_dump()
@@ -122,12 +156,13 @@ def get_absence(session: Session, *, practitioner: Practitioner, absence_id: int
 def update_absence(
     session: Session, *, practitioner: Practitioner, absence_id: int, data: AbsenceUpdate
 ) -> Absence:
-    """Move, shorten, extend or re-word an absence."""
+    """Move, shorten, extend or re-word an absence; it must not cover a locked shift."""
     absence = get_absence(session, practitioner=practitioner, absence_id=absence_id)
     start = data.start_date or absence.start_date
     end = data.end_date or absence.end_date
     _check_period(start, end)
     _refuse_overlap(session, practitioner=practitioner, start=start, end=end, exclude_id=absence.id)
+    _refuse_locked_shifts(session, practitioner=practitioner, start=start, end=end)
     apply_changes(absence, data)
     session.flush()
     return absence

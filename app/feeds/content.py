@@ -19,7 +19,7 @@ from app.feeds.ical import FeedCalendar, FeedEvent
 from app.feeds.models import FeedToken
 from app.pharmacies.models import Pharmacy
 from app.practitioners.models import Practitioner
-from app.professions import Profession
+from app.professions import PROFESSION_LABELS, PROFESSION_PLURALS, Profession
 from app.referrals.models import Referral, ReferralStatus
 from app.rotations.models import Rotation, Shift, ShiftStatus
 from app.rotations.service import VISIBLE_TO_ALL
@@ -30,16 +30,6 @@ FEED_PAST = timedelta(weeks=8)
 UID_DOMAIN = "cpts-snp"
 CANCELLED_PREFIX = "[Annulée] "
 
-PROFESSION_LABELS: dict[str, str] = {
-    Profession.gp: "médecin généraliste",
-    Profession.physio: "masseur-kinésithérapeute",
-    Profession.nurse: "infirmier·ère",
-}
-PROFESSION_PLURALS: dict[str, str] = {
-    Profession.gp: "médecins généralistes",
-    Profession.physio: "masseurs-kinésithérapeutes",
-    Profession.nurse: "infirmiers·ères",
-}
 MODE_LABELS = {
     "in_practice": "Consultation au cabinet",
     "home_visit": "Visite à domicile",

@@ -17,6 +17,7 @@ from app.rotations.service import get_rotation, record_change
 from app.rotations.solving import (
     active_shifts,
     as_assignment,
+    broken_locks,
     build_input,
     replace_gaps,
     sector_key,
@@ -267,10 +268,19 @@ def replace(
 def set_locked(
     session: Session, *, principal: Principal, rotation_id: int, shift_id: int, locked: bool
 ) -> Shift:
-    """Lock a shift so that solves and repairs keep it, or unlock it."""
+    """Lock a shift so that solves and repairs keep it, or unlock it.
+
+    A shift that breaks a hard rule (e.g. a forced change) cannot be locked: 409 naming it.
+    """
     rotation = changeable_rotation(session, principal=principal, rotation_id=rotation_id)
     shift = get_shift(session, rotation=rotation, shift_id=shift_id)
     shift.locked = locked
+    session.flush()
+    if locked:
+        broken = [str(v) for s, v in broken_locks(session, rotation=rotation) if s.id == shift.id]
+        if broken:
+            listed = "; ".join(broken)
+            raise HardRuleBroken(f"shift {shift.id} breaks hard rules, cannot be locked: {listed}")
     record_change(
         session,
         rotation=rotation,

@@ -202,7 +202,7 @@ def replace_shift(
 @router.patch(
     "/rotations/{rotation_id}/shifts/{shift_id}",
     response_model=ShiftPublic,
-    responses=error_responses(NotFound),
+    responses=error_responses(NotFound, HardRuleBroken),
 )
 def lock_shift(
     session: SessionDep, user: Coordinator, rotation_id: int, shift_id: int, data: ShiftLock

@@ -29,7 +29,7 @@ from app.rotations.models import (
     ShiftStatus,
 )
 from app.rotations.schemas import LoadPublic, RepairRequest, RotationCreate, ShiftPublic
-from app.rotations.solving import Calendar
+from app.rotations.solving import Calendar, broken_locks
 from app.slots.service import sync_slots
 from app.tenancy import get_owned, owned
 from app.users.models import Role
@@ -94,6 +94,22 @@ def delete_rotation(session: Session, *, principal: Principal, rotation_id: int)
     session.flush()
 
 
+def refuse_broken_locks(session: Session, *, rotation: Rotation, first_day: date | None) -> None:
+    """409 naming every locked shift (from ``first_day`` on) that breaks a hard rule.
+
+    A solve or repair keeps locked shifts as they are, so it cannot run while one of them
+    breaks a rule (its practitioner left, changed sector or profession, the demand
+    changed...): the coordinator unlocks it, or fixes the data, first.
+    """
+    broken = broken_locks(session, rotation=rotation, first_day=first_day)
+    if broken:
+        listed = "; ".join(
+            f"shift {shift.id} ({shift.day}, {shift.block}): {violation}"
+            for shift, violation in broken
+        )
+        raise Conflict(f"locked shifts break a hard rule; unlock them first: {listed}")
+
+
 def request_job(
     session: Session,
     *,
@@ -102,7 +118,8 @@ def request_job(
     kind: JobKind,
     params: dict[str, Any],
 ) -> Job:
-    """Queue a solve or repair; 409 while another one is queued or running for the rotation.
+    """Queue a solve or repair; 409 while another one is queued or running for the rotation,
+    or while a locked shift it would have to keep breaks a hard rule.
 
     A partial unique index backs the check, so two concurrent requests cannot both queue.
     """
@@ -111,6 +128,10 @@ def request_job(
     )
     if active is not None:
         raise Conflict(f"job {active} is already queued or running for this rotation")
+    first_day = params.get("first_day")
+    refuse_broken_locks(
+        session, rotation=rotation, first_day=date.fromisoformat(first_day) if first_day else None
+    )
     job = Job(
         cpts_id=rotation.cpts_id,
         rotation_id=rotation.id,

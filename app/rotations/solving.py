@@ -1,10 +1,12 @@
 """The only bridge to ``solver/``: database rows → ``solver.Instance``, ``Result`` → shifts.
 
 Practitioners are keyed by their id as text, sectors by ``sector-<id>`` (``territory`` for
-demand that any sector may cover), blocks by their local times (``14:00-20:00``).
+demand that any sector may cover), blocks by their local times (``14:00-20:00``). Shifts
+already served or published around the solved days (earlier days of a repaired rotation,
+neighbouring rotations) are the instance's context: they count toward the weekly and
+monthly maxima and the rest rule.
 """
 
-import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -12,20 +14,33 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import holidays
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 import solver
 from app.availability.models import Absence, Preference
 from app.coverage.models import CoverageRule
 from app.coverage.service import required_on
-from app.cpts.models import Cpts
+from app.cpts.models import Cpts, Sector
 from app.cpts.service import effective_blocks
 from app.practitioners.models import Practitioner
+from app.professions import PROFESSION_LABELS, PROFESSION_PLURALS
 from app.rotations.models import FairShare, Gap, Rotation, RotationStatus, Shift, ShiftStatus
+from solver.explain import (
+    ABSENT,
+    AT_MONTHLY_MAXIMUM,
+    AT_PERIOD_MAXIMUM,
+    AT_WEEKLY_MAXIMUM,
+    FREE,
+    ON_CALL_DAY_AFTER,
+    ON_CALL_DAY_BEFORE,
+    ON_CALL_ELSEWHERE,
+    ON_CALL_HERE,
+    RESTING,
+)
 
 TERRITORY = "territory"
-MONTH_DAYS = 30
+SERVED = (RotationStatus.published.value, RotationStatus.archived.value)
 
 
 def sector_key(sector_id: int | None) -> str:
@@ -150,13 +165,6 @@ def _history(session: Session, rotation: Rotation, calendar: Calendar) -> dict[i
     }
 
 
-def period_maximum(monthly_maximum: int, period_days: int) -> int:
-    """A monthly maximum scaled to a period of another length (rounded up)."""
-    if period_days <= 31:
-        return monthly_maximum
-    return math.ceil(monthly_maximum * period_days / MONTH_DAYS)
-
-
 def _solver_practitioner(
     row: Practitioner,
     *,
@@ -164,7 +172,6 @@ def _solver_practitioner(
     preferred: set[date],
     avoided: set[date],
     history: solver.History,
-    max_period: int,
 ) -> solver.Practitioner:
     return solver.Practitioner(
         id=str(row.id),
@@ -174,8 +181,8 @@ def _solver_practitioner(
         unavailable_days=tuple(sorted(absent)),
         preferred_days=tuple(sorted(preferred)),
         avoided_days=tuple(sorted(avoided)),
-        max_shifts_per_period=max_period,
         max_shifts_per_week=row.max_shifts_per_week,
+        max_shifts_per_month=row.max_shifts_per_month,
         history=history,
     )
 
@@ -209,44 +216,64 @@ def _practitioners(
     rotation: Rotation,
     days: list[date],
     calendar: Calendar,
-    served_before: dict[int, list[date]],
     needed_ids: set[int],
 ) -> list[solver.Practitioner]:
+    """Active practitioners, and the deactivated ones still holding shifts: those can no
+    longer be on call, so every solved day is a day off for them."""
     cpts_id = rotation.cpts_id
     absent = _absent_days(session, cpts_id, days[0], days[-1])
     wishes = _preferred_and_avoided(session, cpts_id, days)
     history = _history(session, rotation, calendar)
-    period_days = (rotation.period_end - rotation.period_start).days + 1
     rows = session.scalars(
         select(Practitioner)
         .where(Practitioner.cpts_id == cpts_id)
         .where(Practitioner.active.is_(True) | Practitioner.id.in_(needed_ids))
         .order_by(Practitioner.id)
     )
-    result = []
-    for row in rows:
-        before = served_before.get(row.id, [])
-        past = history.get(row.id, solver.History())
-        last = max([*before, *([past.last_on_call] if past.last_on_call else [])], default=None)
-        result.append(
-            _solver_practitioner(
-                row,
-                absent=absent.get(row.id, set()),
-                preferred=wishes.get((row.id, "prefer"), set()),
-                avoided=wishes.get((row.id, "avoid"), set()),
-                history=solver.History(
-                    past.weekday_shifts,
-                    past.special_shifts,
-                    past.weekday_fair_share,
-                    past.special_fair_share,
-                    last,
-                ),
-                max_period=max(
-                    0, period_maximum(row.max_shifts_per_month, period_days) - len(before)
-                ),
-            )
+    return [
+        _solver_practitioner(
+            row,
+            absent=absent.get(row.id, set()) if row.active else set(days),
+            preferred=wishes.get((row.id, "prefer"), set()),
+            avoided=wishes.get((row.id, "avoid"), set()),
+            history=history.get(row.id, solver.History()),
         )
-    return result
+        for row in rows
+    ]
+
+
+def _context(
+    session: Session, rotation: Rotation, first: date, rest_days: int, ids: set[str]
+) -> list[solver.Assignment]:
+    """Active shifts around the days ``first``..end of the rotation that the rules reach.
+
+    Inside the rotation's period they are its own earlier days; outside it, the shifts of
+    published (or archived) rotations, in the weeks and months the solved days touch and
+    within the rest rule of them.
+    """
+    last = rotation.period_end
+    month_end = (last.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+    start = min(first - timedelta(days=max(rest_days, first.weekday())), first.replace(day=1))
+    end = max(last + timedelta(days=max(rest_days, 6 - last.weekday())), month_end)
+    own = and_(Shift.rotation_id == rotation.id, Shift.day < first)
+    others = and_(
+        Shift.rotation_id != rotation.id,
+        Rotation.status.in_(SERVED),
+        or_(Shift.day < rotation.period_start, Shift.day > last),
+    )
+    query = (
+        select(Shift)
+        .join(Rotation, Rotation.id == Shift.rotation_id)
+        .where(
+            Shift.cpts_id == rotation.cpts_id,
+            Shift.status == ShiftStatus.active.value,
+            Shift.day >= start,
+            Shift.day <= end,
+            or_(own, others),
+        )
+        .order_by(Shift.day, Shift.block, Shift.id)
+    )
+    return [as_assignment(s) for s in session.scalars(query) if str(s.practitioner_id) in ids]
 
 
 def build_input(
@@ -255,36 +282,61 @@ def build_input(
     rotation: Rotation,
     first_day: date | None = None,
     keep_current: bool = False,
+    with_locks: bool = True,
 ) -> SolveInput:
     """The solver instance for a rotation from ``first_day`` on.
 
-    Locked shifts stay; with ``keep_current`` the current shifts are the roster to stay close
-    to (repair). Shifts before ``first_day`` count against maxima and the rest rule.
+    Locked shifts stay (``with_locks=False`` leaves them out, to check them apart); with
+    ``keep_current`` the current shifts are the roster to stay close to (repair). Shifts
+    fixed around the solved days (see :func:`_context`) count against maxima and rest.
     """
     cpts = session.get_one(Cpts, rotation.cpts_id)
     first = max(first_day or rotation.period_start, rotation.period_start)
     days = days_between(first, rotation.period_end)
     calendar = Calendar.of(cpts, rotation.period_start, rotation.period_end)
-    shifts = active_shifts(session, rotation)
-    current = [s for s in shifts if s.day >= first]
-    served_before: dict[int, list[date]] = defaultdict(list)
-    for shift in shifts:
-        if shift.day < first:
-            served_before[shift.practitioner_id].append(shift.day)
+    current = [s for s in active_shifts(session, rotation) if s.day >= first]
     rules = list(session.scalars(select(CoverageRule).where(CoverageRule.cpts_id == cpts.id)))
-    needed = {s.practitioner_id for s in current}
+    practitioners = _practitioners(
+        session, rotation, days, calendar, {s.practitioner_id for s in current}
+    )
+    profession_of = {p.id: p.profession for p in practitioners}
     instance = solver.Instance(
         days=tuple(solver.Day(d, calendar.day_kind(d)) for d in days),
         blocks=tuple(calendar.blocks),
         demands=tuple(demands_on(rules, calendar, days)),
-        practitioners=tuple(
-            _practitioners(session, rotation, days, calendar, served_before, needed)
-        ),
+        practitioners=tuple(practitioners),
         rules=solver.Rules(cpts.min_rest_days, cpts.allow_multiple_blocks_per_day),
-        locked=tuple(as_assignment(s) for s in current if s.locked),
-        previous_roster=tuple(as_assignment(s) for s in current) if keep_current else (),
+        locked=tuple(as_assignment(s) for s in current if s.locked and with_locks),
+        previous_roster=tuple(
+            as_assignment(s)
+            for s in current
+            if keep_current and profession_of.get(str(s.practitioner_id)) == s.profession
+        ),
+        context=tuple(_context(session, rotation, first, cpts.min_rest_days, set(profession_of))),
     )
     return SolveInput(instance=instance, calendar=calendar, first_day=first)
+
+
+def broken_locks(
+    session: Session, *, rotation: Rotation, first_day: date | None = None
+) -> list[tuple[Shift, solver.Violation]]:
+    """Locked shifts from ``first_day`` on that break a hard rule on their own, and how.
+
+    A solve or repair must keep them as they are, so none can run while one breaks a rule.
+    """
+    unlocked = build_input(session, rotation=rotation, first_day=first_day, with_locks=False)
+    locked = [
+        s for s in active_shifts(session, rotation) if s.locked and s.day >= unlocked.first_day
+    ]
+    violations = solver.check(
+        unlocked.instance, [as_assignment(s) for s in locked], require_locked=False
+    )
+    return [
+        (shift, v)
+        for v in violations
+        for shift in locked
+        if str(shift.practitioner_id) == v.practitioner and shift.day == v.day
+    ]
 
 
 def solver_figures(result: solver.Result) -> dict[str, object]:
@@ -318,14 +370,60 @@ def _new_shift(rotation: Rotation, solve_input: SolveInput, assignment: solver.A
     )
 
 
+BREAKDOWN_LABELS: dict[str, tuple[str, str]] = {
+    ON_CALL_HERE: ("de garde sur ce créneau", "de garde sur ce créneau"),
+    ABSENT: ("absent·e", "absent·es"),
+    ON_CALL_ELSEWHERE: ("de garde ailleurs ce jour-là", "de garde ailleurs ce jour-là"),
+    AT_PERIOD_MAXIMUM: ("au maximum de gardes de la période",) * 2,
+    AT_MONTHLY_MAXIMUM: ("au maximum de gardes du mois",) * 2,
+    AT_WEEKLY_MAXIMUM: ("au maximum de gardes de la semaine",) * 2,
+    ON_CALL_DAY_BEFORE: ("de garde la veille",) * 2,
+    ON_CALL_DAY_AFTER: ("de garde le lendemain",) * 2,
+    RESTING: ("en repos entre deux gardes",) * 2,
+    FREE: ("disponible mais non affecté·e", "disponibles mais non affecté·es"),
+}
+"""Each label of a gap's breakdown in French, singular and plural."""
+
+
+def gap_reason(gap: solver.Gap, sector_names: dict[int, str]) -> str:
+    """Why a demand stayed uncovered, in French, naming the sector and the profession.
+
+    E.g. "4 médecins généralistes du secteur Nord : 2 absent·es, 1 de garde la veille".
+    """
+    sector_id = sector_id_of(gap.sector)
+    if sector_id is None:
+        where = "du territoire"
+    else:
+        where = f"du secteur {sector_names.get(sector_id, f'n° {sector_id}')}"
+    pool = sum(gap.breakdown.values())
+    if pool == 0:
+        profession = PROFESSION_LABELS.get(gap.profession, gap.profession)
+        return f"aucun·e {profession} {where.replace('du ', 'dans le ', 1)}"
+    singular = PROFESSION_LABELS.get(gap.profession, gap.profession)
+    who = singular if pool == 1 else PROFESSION_PLURALS.get(gap.profession, gap.profession)
+    parts = ", ".join(
+        f"{n} {BREAKDOWN_LABELS.get(label, (label, label))[n > 1]}"
+        for label, n in gap.breakdown.items()
+    )
+    return f"{pool} {who} {where} : {parts}"
+
+
 def replace_gaps(
     session: Session, *, rotation: Rotation, gaps: Iterable[solver.Gap], first_day: date
 ) -> None:
-    """The rotation's stored gaps from ``first_day`` on, replaced by ``gaps``."""
+    """The rotation's stored gaps from ``first_day`` on, replaced by ``gaps``.
+
+    The stored gaps are the one source of truth: the solver figures' ``uncovered`` is set to
+    their total.
+    """
     for old in session.scalars(
         select(Gap).where(Gap.rotation_id == rotation.id, Gap.day >= first_day)
     ):
         session.delete(old)
+    names = session.execute(
+        select(Sector.id, Sector.name).where(Sector.cpts_id == rotation.cpts_id)
+    )
+    sector_names = {sector_id: name for sector_id, name in names}
     session.add_all(
         Gap(
             cpts_id=rotation.cpts_id,
@@ -335,10 +433,16 @@ def replace_gaps(
             profession=gap.profession,
             sector_id=sector_id_of(gap.sector),
             missing=gap.missing,
-            reason=gap.reason,
+            reason=gap_reason(gap, sector_names),
         )
         for gap in gaps
     )
+    session.flush()
+    if rotation.solver_figures is not None:
+        total = session.scalar(
+            select(func.coalesce(func.sum(Gap.missing), 0)).where(Gap.rotation_id == rotation.id)
+        )
+        rotation.solver_figures = {**rotation.solver_figures, "uncovered": int(total or 0)}
 
 
 def _replace_fair_shares(session: Session, rotation: Rotation, result: solver.Result) -> None:
@@ -371,9 +475,9 @@ def store_solution(
     session.add_all(
         _new_shift(rotation, solve_input, a) for a in result.assignments if a not in locked
     )
+    rotation.solver_figures = solver_figures(result)
     replace_gaps(session, rotation=rotation, gaps=result.gaps, first_day=rotation.period_start)
     _replace_fair_shares(session, rotation, result)
-    rotation.solver_figures = solver_figures(result)
     session.flush()
 
 
@@ -383,15 +487,17 @@ def store_repair(
     """Apply a repaired roster from ``first_day`` on: returns (cancelled, added) shifts.
 
     Unchanged shifts are kept as they are; removed ones are cancelled (kept for history and
-    calendar feeds), never deleted.
+    calendar feeds), never deleted. A shift of a profession its practitioner no longer has
+    is replaced, even by the same practitioner, day and sector.
     """
     wanted = set(result.assignments)
     current = [s for s in active_shifts(session, rotation) if s.day >= solve_input.first_day]
+    profession_of = {p.id: p.profession for p in solve_input.instance.practitioners}
     kept = set()
     cancelled = []
     for shift in current:
         assignment = as_assignment(shift)
-        if assignment in wanted:
+        if assignment in wanted and profession_of.get(assignment.practitioner) == shift.profession:
             kept.add(assignment)
         else:
             shift.status = ShiftStatus.cancelled.value
@@ -400,7 +506,7 @@ def store_repair(
     session.flush()
     added = [_new_shift(rotation, solve_input, a) for a in sorted(wanted - kept)]
     session.add_all(added)
-    replace_gaps(session, rotation=rotation, gaps=result.gaps, first_day=solve_input.first_day)
     rotation.solver_figures = solver_figures(result)
+    replace_gaps(session, rotation=rotation, gaps=result.gaps, first_day=solve_input.first_day)
     session.flush()
     return cancelled, added

@@ -87,7 +87,7 @@ def test_cancel_opens_a_gap_and_replace_fills_it(
     assert cancelled.json()["sequence"] == 1
     gaps = client.get(f"/v1/rotations/{rotation_id}", headers=headers).json()["gaps"]
     assert [(g["day"], g["missing"]) for g in gaps] == [("2027-01-20", 1)]
-    assert "4 gps" in gaps[0]["reason"], gaps[0]["reason"]
+    assert gaps[0]["reason"].startswith("4 médecins généralistes du secteur Nord : ")
     listed = client.get(
         f"/v1/rotations/{rotation_id}/shifts?include_cancelled=true&from=2027-01-20&to=2027-01-20",
         headers=headers,
