@@ -89,8 +89,8 @@ class GapPublic(BaseModel):
                     "profession": "physio",
                     "sector_id": 2,
                     "missing": 1,
-                    "reason": "4 physios in sector Sud: 2 absent, 1 at monthly maximum, "
-                    "1 on call the day before",
+                    "reason": "4 masseurs-kinésithérapeutes du secteur Sud : 2 absent·es, "
+                    "1 au maximum de gardes du mois, 1 de garde la veille",
                 }
             ]
         },
