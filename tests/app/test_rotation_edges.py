@@ -54,18 +54,39 @@ def _create(client: TestClient, scenario: Scenario, start: date, end: date) -> i
     return int(created.json()["id"])
 
 
-def _solve(client: TestClient, runner: JobRunner, scenario: Scenario, rotation_id: int) -> None:
+def _solved(
+    client: TestClient, runner: JobRunner, scenario: Scenario, start: date, end: date
+) -> int:
+    rotation_id = _create(client, scenario, start, end)
     url = f"/v1/rotations/{rotation_id}/solve"
     job = client.post(url, headers=scenario.territory.headers, json={"time_limit_s": 60})
     assert job.status_code == 202, job.text
     assert runner.run_pending() == 1
     done = client.get(f"/v1/jobs/{job.json()['id']}", headers=scenario.territory.headers).json()
     assert done["status"] == "done", done
+    return rotation_id
 
 
 def _publish(client: TestClient, scenario: Scenario, rotation_id: int) -> None:
     url = f"/v1/rotations/{rotation_id}/publish"
     assert client.post(url, headers=scenario.territory.headers).status_code == 200
+
+
+def _published(
+    client: TestClient,
+    runner: JobRunner,
+    scenario: Scenario,
+    *,
+    start: date,
+    end: date,
+    roster: dict[date, int] | None = None,
+) -> int:
+    """A rotation solved, then given ``roster`` (who holds each day's shift), published."""
+    rotation_id = _solved(client, runner, scenario, start, end)
+    if roster is not None:
+        _set_roster(client, scenario, rotation_id, roster)
+    _publish(client, scenario, rotation_id)
+    return rotation_id
 
 
 def _set_roster(
@@ -105,10 +126,26 @@ def _repair(
     return dict(done["result"])
 
 
+def _published_january(client: TestClient, runner: JobRunner, scenario: Scenario) -> int:
+    rotation_id = solved_rotation(client, runner, scenario, start=JANUARY[0], end=JANUARY[1])
+    _publish(client, scenario, rotation_id)
+    return rotation_id
+
+
 def _rotation(client: TestClient, scenario: Scenario, rotation_id: int) -> dict[str, Any]:
     return dict(
         client.get(f"/v1/rotations/{rotation_id}", headers=scenario.territory.headers).json()
     )
+
+
+def _only_gap_and_no_rule_broken(
+    client: TestClient, scenario: Scenario, solved: int, neighbour: int
+) -> dict[str, Any]:
+    """The one gap of the solved rotation, once its shifts and its neighbour's keep the rules."""
+    shifts = _shifts(client, scenario, solved, neighbour)
+    assert _rules_broken(shifts, per_week=2, per_month=6) == []
+    (gap,) = _rotation(client, scenario, solved)["gaps"]
+    return dict(gap)
 
 
 def test_weekly_maximum_and_rest_count_the_previous_rotation(
@@ -117,18 +154,13 @@ def test_weekly_maximum_and_rest_count_the_previous_rotation(
     """Mon 28 and Wed 30 June for X in June; Thu 1 and Fri 2 July cannot be X's."""
     scenario = make_scenario(session, gps=3)
     x, y, z = (gp.id for gp in scenario.gps)
-    june = _create(client, scenario, date(2027, 6, 28), date(2027, 6, 30))
-    _solve(client, job_runner, scenario, june)
-    _set_roster(client, scenario, june, {date(2027, 6, 28): x, date(2027, 6, 29): y,
-                                          date(2027, 6, 30): x})  # fmt: skip
-    _publish(client, scenario, june)
+    roster = {date(2027, 6, 28): x, date(2027, 6, 29): y, date(2027, 6, 30): x}
+    june = _published(client, job_runner, scenario, start=min(roster), end=max(roster),
+                      roster=roster)  # fmt: skip
     assert _absent(client, scenario, z, date(2027, 7, 1), date(2027, 7, 2)).status_code == 201
-    july = _create(client, scenario, date(2027, 7, 1), date(2027, 7, 4))
-    _solve(client, job_runner, scenario, july)
-    shifts = _shifts(client, scenario, june, july)
-    assert _rules_broken(shifts, per_week=2, per_month=6) == []
+    july = _solved(client, job_runner, scenario, date(2027, 7, 1), date(2027, 7, 4))
+    gap = _only_gap_and_no_rule_broken(client, scenario, july, june)
     assert [s["practitioner_id"] for s in _shifts(client, scenario, july)] == [y]
-    (gap,) = _rotation(client, scenario, july)["gaps"]
     assert "au maximum de gardes de la semaine" in gap["reason"], gap
 
 
@@ -138,17 +170,13 @@ def test_rest_and_weekly_maximum_count_the_next_published_rotation(
     """July is published first; June then keeps X off Wednesday 30 before X's Thursday 1."""
     scenario = make_scenario(session, gps=2)
     x, y = (gp.id for gp in scenario.gps)
-    july = _create(client, scenario, date(2027, 7, 1), date(2027, 7, 2))
-    _solve(client, job_runner, scenario, july)
-    _set_roster(client, scenario, july, {date(2027, 7, 1): x, date(2027, 7, 2): y})
-    _publish(client, scenario, july)
+    roster = {date(2027, 7, 1): x, date(2027, 7, 2): y}
+    july = _published(client, job_runner, scenario, start=min(roster), end=max(roster),
+                      roster=roster)  # fmt: skip
     assert _absent(client, scenario, y, date(2027, 6, 30), date(2027, 6, 30)).status_code == 201
-    june = _create(client, scenario, date(2027, 6, 28), date(2027, 6, 30))
-    _solve(client, job_runner, scenario, june)
-    shifts = _shifts(client, scenario, june, july)
-    assert _rules_broken(shifts, per_week=2, per_month=6) == []
+    june = _solved(client, job_runner, scenario, date(2027, 6, 28), date(2027, 6, 30))
+    gap = _only_gap_and_no_rule_broken(client, scenario, june, july)
     assert "2027-06-30" not in {s["day"] for s in _shifts(client, scenario, june)}
-    (gap,) = _rotation(client, scenario, june)["gaps"]
     assert gap["day"] == "2027-06-30", gap
     kept_off = ("de garde le lendemain", "au maximum de gardes de la semaine")
     assert any(label in gap["reason"] for label in kept_off), gap["reason"]
@@ -161,10 +189,9 @@ def test_repair_from_mid_week_counts_the_days_before_it(
     scenario = make_scenario(session, gps=3)
     x, y, z = (gp.id for gp in scenario.gps)
     week = [date(2027, 1, 11) + timedelta(days=n) for n in range(5)]
-    rotation = _create(client, scenario, week[0], date(2027, 1, 17))
-    _solve(client, job_runner, scenario, rotation)
-    _set_roster(client, scenario, rotation, dict(zip(week, [x, y, x, z, y], strict=True)))
-    _publish(client, scenario, rotation)
+    roster = dict(zip(week, [x, y, x, z, y], strict=True))
+    rotation = _published(client, job_runner, scenario, start=week[0], end=date(2027, 1, 17),
+                          roster=roster)  # fmt: skip
     assert _absent(client, scenario, y, week[4], week[4]).status_code == 201
     _repair(client, job_runner, scenario, rotation, week[4])
     shifts = _shifts(client, scenario, rotation)
@@ -188,14 +215,11 @@ def test_monthly_maximum_holds_per_calendar_month_with_the_neighbour(
             json={"max_shifts_per_month": 3},
         )
         assert response.status_code == 200, response.text
-    first = _create(client, scenario, date(2027, 1, 4), date(2027, 1, 8))
-    _solve(client, job_runner, scenario, first)
-    _publish(client, scenario, first)
+    first = _published(client, job_runner, scenario, start=date(2027, 1, 4), end=date(2027, 1, 8))
     for gp in scenario.gps:
         away = _absent(client, scenario, gp.id, date(2027, 2, 1), date(2027, 2, 28))
         assert away.status_code == 201
-    rest = _create(client, scenario, date(2027, 1, 11), date(2027, 2, 28))
-    _solve(client, job_runner, scenario, rest)
+    rest = _solved(client, job_runner, scenario, date(2027, 1, 11), date(2027, 2, 28))
     shifts = _shifts(client, scenario, first, rest)
     assert _rules_broken(shifts, per_week=2, per_month=3) == []
     assert len(shifts) == 9, "three GPs, three shifts each in January"
@@ -209,8 +233,7 @@ def test_repair_moves_a_deactivated_practitioners_future_shifts(
     client: TestClient, session: Session, job_runner: JobRunner
 ) -> None:
     scenario = make_scenario(session, gps=5)
-    rotation = solved_rotation(client, job_runner, scenario, start=JANUARY[0], end=JANUARY[1])
-    _publish(client, scenario, rotation)
+    rotation = _published_january(client, job_runner, scenario)
     held = _held(_shifts(client, scenario, rotation))
     gone = next(pid for pid, days in held.items() if any(d >= date(2027, 1, 18) for d in days))
     url = f"/v1/practitioners/{gone}"
@@ -232,8 +255,7 @@ def test_repair_after_a_sector_change_and_a_forced_cross_sector_shift(
     sud = make_sector(session, cpts_id=scenario.territory.cpts.id, name="Sud")
     session.commit()
     headers = scenario.territory.headers
-    rotation = solved_rotation(client, job_runner, scenario, start=JANUARY[0], end=JANUARY[1])
-    _publish(client, scenario, rotation)
+    rotation = _published_january(client, job_runner, scenario)
     shifts = _shifts(client, scenario, rotation)
     mover = next(s for s in shifts if s["day"] >= "2027-01-18")["practitioner_id"]
     moved = client.patch(
@@ -258,16 +280,25 @@ def test_repair_after_a_sector_change_and_a_forced_cross_sector_shift(
     assert _rotation(client, scenario, rotation)["gaps"] == []
 
 
+def _january_with_a_locked_shift(
+    client: TestClient, session: Session, runner: JobRunner
+) -> tuple[Scenario, int, dict[str, Any]]:
+    """A published January of five GPs, the shift of Wednesday 20 locked."""
+    scenario = make_scenario(session, gps=5)
+    rotation = _published_january(client, runner, scenario)
+    shift = next(s for s in _shifts(client, scenario, rotation) if s["day"] == "2027-01-20")
+    url = f"/v1/rotations/{rotation}/shifts/{shift['id']}"
+    locked = client.patch(url, headers=scenario.territory.headers, json={"locked": True})
+    assert locked.status_code == 200
+    return scenario, rotation, shift
+
+
 def test_absence_over_a_locked_shift_is_refused_until_it_is_unlocked(
     client: TestClient, session: Session, job_runner: JobRunner
 ) -> None:
-    scenario = make_scenario(session, gps=5)
+    scenario, rotation, shift = _january_with_a_locked_shift(client, session, job_runner)
     headers = scenario.territory.headers
-    rotation = solved_rotation(client, job_runner, scenario, start=JANUARY[0], end=JANUARY[1])
-    _publish(client, scenario, rotation)
-    shift = next(s for s in _shifts(client, scenario, rotation) if s["day"] == "2027-01-20")
     url = f"/v1/rotations/{rotation}/shifts/{shift['id']}"
-    assert client.patch(url, headers=headers, json={"locked": True}).status_code == 200
     who = shift["practitioner_id"]
     refused = _absent(client, scenario, who, date(2027, 1, 19), date(2027, 1, 21))
     assert refused.status_code == 409, refused.text
@@ -294,13 +325,8 @@ def test_repair_refuses_a_locked_shift_that_breaks_a_rule_naming_it(
     client: TestClient, session: Session, job_runner: JobRunner
 ) -> None:
     """A locked shift whose practitioner left: 409 naming it, before any job is queued."""
-    scenario = make_scenario(session, gps=5)
+    scenario, rotation, shift = _january_with_a_locked_shift(client, session, job_runner)
     headers = scenario.territory.headers
-    rotation = solved_rotation(client, job_runner, scenario, start=JANUARY[0], end=JANUARY[1])
-    _publish(client, scenario, rotation)
-    shift = next(s for s in _shifts(client, scenario, rotation) if s["day"] == "2027-01-20")
-    url = f"/v1/rotations/{rotation}/shifts/{shift['id']}"
-    assert client.patch(url, headers=headers, json={"locked": True}).status_code == 200
     gone = f"/v1/practitioners/{shift['practitioner_id']}"
     assert client.delete(gone, headers=headers).status_code == 204
     refused = client.post(
@@ -317,8 +343,7 @@ def test_uncovered_figure_equals_the_listed_gaps_after_a_partial_repair_and_a_ch
     """Two GPs for one a weekday: gaps every week, before and after the repair's first day."""
     scenario = make_scenario(session, gps=2)
     headers = scenario.territory.headers
-    rotation = solved_rotation(client, job_runner, scenario, start=JANUARY[0], end=JANUARY[1])
-    _publish(client, scenario, rotation)
+    rotation = _published_january(client, job_runner, scenario)
     _repair(client, job_runner, scenario, rotation, date(2027, 1, 18))
     shown = _rotation(client, scenario, rotation)
     missing = sum(g["missing"] for g in shown["gaps"])

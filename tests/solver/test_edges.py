@@ -25,18 +25,19 @@ def rules_broken(instance: Instance, roster: list[Assignment]) -> list[tuple[str
     return [(v.rule, v.practitioner, v.day) for v in check(instance, roster)]
 
 
-def week_from_thursday(**fields: object) -> Instance:
-    """Thursday 2 to Sunday 5 April; `a` already on call Monday 30 and Tuesday 31 March."""
+def week_from_thursday() -> Instance:
+    """Thursday 2 to Sunday 5 April, no rest rule; `a` already on call Monday 30 and
+    Tuesday 31 March."""
     return one_a_day(
         days=days_from(THURSDAY_2_APRIL, 4),
         practitioners=(gp("a", max_shifts_per_week=2), gp("b", max_shifts_per_week=2)),
+        rules=Rules(min_rest_days=0),
         context=(shift("a", MONDAY_30_MARCH), shift("a", MONDAY_30_MARCH + dt.timedelta(days=1))),
-        **fields,
     )
 
 
 def test_context_shifts_count_toward_the_weekly_maximum() -> None:
-    instance = week_from_thursday(rules=Rules(min_rest_days=0))
+    instance = week_from_thursday()
     result = solve(instance, FAST)
     assert check(instance, result.assignments) == []
     assert Counter(a.practitioner for a in result.assignments) == {"b": 2}
@@ -45,7 +46,7 @@ def test_context_shifts_count_toward_the_weekly_maximum() -> None:
 
 
 def test_checker_reports_a_week_over_the_maximum_with_context() -> None:
-    instance = week_from_thursday(rules=Rules(min_rest_days=0))
+    instance = week_from_thursday()
     assert rules_broken(instance, [shift("a", THURSDAY_2_APRIL)]) == [
         ("max_per_week", "a", THURSDAY_2_APRIL)
     ]
