@@ -3,10 +3,11 @@
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import SecretStr, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///./cpts-snp.db"
+DEFAULT_SOLVER_GRACE_SECONDS = 30.0
 
 
 class Settings(BaseSettings):
@@ -22,6 +23,7 @@ class Settings(BaseSettings):
     public_base_url: str = "http://127.0.0.1:8000"
     run_jobs: bool = True
     run_notifier: bool = True
+    solver_grace_seconds: float = Field(default=DEFAULT_SOLVER_GRACE_SECONDS, ge=0)
 
     smtp_host: str | None = None
     smtp_port: int = 587

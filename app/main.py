@@ -58,7 +58,11 @@ def create_app(
         if session_factory is None:
             engine = make_engine(settings.database_url)
             app.state.session_factory = make_session_factory(engine)
-        runner = JobRunner(app.state.session_factory) if settings.run_jobs else None
+        runner = (
+            JobRunner(app.state.session_factory, grace_seconds=settings.solver_grace_seconds)
+            if settings.run_jobs
+            else None
+        )
         if runner is not None:
             runner.start()
         notifier = _notifier(settings, app.state.session_factory)

@@ -6,7 +6,6 @@ Each PostgreSQL run works in a schema of its own, so parallel runs never collide
 
 import os
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime
 
 import pytest
@@ -18,7 +17,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.clock import get_now
 from app.config import Settings
 from app.main import create_app
-from app.rotations.jobs import JobRunner, solver_process_pool
+from app.rotations.jobs import JobRunner
+from app.rotations.solver_process import SolverProcess
 from app.schema import upgrade
 from tests.databases import BACKENDS, drop_database, fresh_database
 
@@ -76,19 +76,17 @@ def client(session_factory: sessionmaker[Session]) -> Iterator[TestClient]:
 
 
 @pytest.fixture(scope="session")
-def solver_pool() -> Iterator[ProcessPoolExecutor]:
+def solver_process() -> Iterator[SolverProcess]:
     """One solver process for the whole run (spawning it costs about a second)."""
-    pool = solver_process_pool()
-    yield pool
-    pool.shutdown()
+    process = SolverProcess()
+    yield process
+    process.stop()
 
 
 @pytest.fixture
-def job_runner(
-    session_factory: sessionmaker[Session], solver_pool: ProcessPoolExecutor
-) -> JobRunner:
+def job_runner(session_factory: sessionmaker[Session], solver_process: SolverProcess) -> JobRunner:
     """A job runner on the test's transaction; tests call ``run_pending()`` themselves."""
-    return JobRunner(session_factory, executor=solver_pool)
+    return JobRunner(session_factory, solver_process=solver_process)
 
 
 class FrozenClock:

@@ -4,14 +4,17 @@ Every API process runs one :class:`JobRunner` thread. A job is claimed with an a
 ``UPDATE … WHERE status = 'queued'``, so several processes never run the same job; while
 it runs its heartbeat is refreshed, and a running job whose heartbeat went stale (its
 process died or restarted) is marked failed, so no job stays "running" forever.
+
+The solve runs in a :class:`~app.rotations.solver_process.SolverProcess`: a solver that runs
+past its time limit plus ``SOLVER_GRACE_SECONDS`` is killed and its job failed, so the jobs
+queued behind it (other rotations') wait at most that long; a solver process that dies fails
+its job only, and the next solve starts a new process.
 """
 
 import logging
-import multiprocessing
 import threading
 import time
-from concurrent.futures import Executor, Future, ProcessPoolExecutor
-from concurrent.futures import TimeoutError as FutureTimeout
+from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
@@ -20,9 +23,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 import solver
 from app.base import utcnow
+from app.config import DEFAULT_SOLVER_GRACE_SECONDS
 from app.db import declare_write_intent
 from app.notifications import service as notify
 from app.rotations.models import Job, JobKind, JobStatus, Rotation, RotationChange, Shift
+from app.rotations.solver_process import SolverCrashed, SolverOverran, SolverProcess
 from app.rotations.solving import SolveInput, build_input, store_repair, store_solution
 from app.slots.service import sync_slots
 
@@ -30,10 +35,7 @@ logger = logging.getLogger(__name__)
 
 STALE_AFTER = timedelta(seconds=60)
 
-
-def solver_process_pool() -> ProcessPoolExecutor:
-    """One worker process (the solver itself uses every core), started fresh by spawn."""
-    return ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+SolveFunction = Callable[[solver.Instance, solver.SolverConfig], solver.Result]
 
 
 def solver_config(params: dict[str, Any]) -> solver.SolverConfig:
@@ -49,19 +51,27 @@ class JobFailed(Exception):
 
 
 class JobRunner:
-    """Claims queued jobs and runs them, one at a time, with a live heartbeat."""
+    """Claims queued jobs and runs them, one at a time, with a live heartbeat.
+
+    ``solve`` runs in ``solver_process`` (a picklable function: tests pass stand-ins that
+    hang or crash); the runner owns, and stops, the process it starts when none is given.
+    """
 
     def __init__(
         self,
         session_factory: sessionmaker[Session],
         *,
-        executor: Executor | None = None,
+        solver_process: SolverProcess | None = None,
+        solve: SolveFunction = solver.solve,
+        grace_seconds: float = DEFAULT_SOLVER_GRACE_SECONDS,
         poll_seconds: float = 1.0,
         heartbeat_seconds: float = 2.0,
     ) -> None:
         self._sessions = session_factory
-        self._executor = executor or solver_process_pool()
-        self._owns_executor = executor is None
+        self._solver = solver_process or SolverProcess()
+        self._owns_solver = solver_process is None
+        self._solve = solve
+        self._grace = grace_seconds
         self._poll = poll_seconds
         self._heartbeat = heartbeat_seconds
         self._stop = threading.Event()
@@ -73,12 +83,12 @@ class JobRunner:
         self._thread.start()
 
     def stop(self) -> None:
-        """Stop the thread (after the current job) and the solver process."""
+        """Stop the thread and the solver process; a job still solving is failed."""
         self._stop.set()
         if self._thread is not None:
-            self._thread.join(timeout=5)
-        if self._owns_executor:
-            self._executor.shutdown(wait=False, cancel_futures=True)
+            self._thread.join(timeout=self._heartbeat + 10)
+        if self._owns_solver:
+            self._solver.stop()
 
     def _loop(self) -> None:
         while not self._stop.is_set():
@@ -133,8 +143,7 @@ class JobRunner:
         try:
             solve_input, params = self._prepare(job_id)
             config = solver_config(params)
-            future = self._executor.submit(solver.solve, solve_input.instance, config)
-            result = self._wait(job_id, future, config.time_limit_s)
+            result = self._solve_in_child(job_id, solve_input, config)
             self._store(job_id, solve_input, result)
         except Exception as exc:
             logger.warning("job %s failed: %s", job_id, exc)
@@ -153,19 +162,44 @@ class JobRunner:
             )
             return solve_input, dict(job.params)
 
-    def _wait(self, job_id: int, future: "Future[solver.Result]", limit_s: float) -> solver.Result:
+    def _solve_in_child(
+        self, job_id: int, solve_input: SolveInput, config: solver.SolverConfig
+    ) -> solver.Result:
+        """The solver's result, with the job's heartbeat and progress kept while it runs."""
         started = time.monotonic()
-        while True:
-            try:
-                return future.result(timeout=self._heartbeat)
-            except FutureTimeout:
-                progress = min(0.99, (time.monotonic() - started) / max(limit_s, 0.001))
-                with self._sessions() as session, session.begin():
-                    session.execute(
-                        update(Job)
-                        .where(Job.id == job_id)
-                        .values(heartbeat_at=utcnow(), progress=round(progress, 3))
-                    )
+        limit_s = config.time_limit_s
+
+        def beat() -> None:
+            if self._stop.is_set():
+                raise JobFailed("interrupted: the server stopped while the job was running")
+            progress = min(0.99, (time.monotonic() - started) / max(limit_s, 0.001))
+            with self._sessions() as session, session.begin():
+                session.execute(
+                    update(Job)
+                    .where(Job.id == job_id)
+                    .values(heartbeat_at=utcnow(), progress=round(progress, 3))
+                )
+
+        try:
+            result: solver.Result = self._solver.call(
+                self._solve,
+                solve_input.instance,
+                config,
+                timeout_s=limit_s + self._grace,
+                on_wait=beat,
+                wait_step_s=self._heartbeat,
+            )
+        except SolverOverran as exc:
+            raise JobFailed(
+                f"the solver ran past its time limit of {limit_s:g} s by more than "
+                f"{self._grace:g} s and was stopped; solve again, perhaps with a shorter limit"
+            ) from exc
+        except SolverCrashed as exc:
+            raise JobFailed(
+                f"the solver process stopped unexpectedly ({exc}); solve again: "
+                "a new solver process starts"
+            ) from exc
+        return result
 
     def _store(self, job_id: int, solve_input: SolveInput, result: solver.Result) -> None:
         with self._sessions() as session, session.begin():

@@ -3,7 +3,6 @@
 import socket
 import threading
 import time
-from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from app.db import make_session_factory
 from app.main import create_app
 from app.referrals.models import Referral
 from app.rotations.jobs import JobRunner
+from app.rotations.solver_process import SolverProcess
 from app.schema import upgrade
 from tests.app.slot_scenarios import PATIENT, make_booking_scenario
 from tests.databases import BACKENDS, drop_database, fresh_database
@@ -36,7 +36,7 @@ def _free_port() -> int:
 
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_simultaneous_bookings_of_one_slot_make_exactly_one_referral(
-    backend: str, tmp_path: Path, solver_pool: ProcessPoolExecutor
+    backend: str, tmp_path: Path, solver_process: SolverProcess
 ) -> None:
     engine, schema = fresh_database(backend, tmp_path)
     try:
@@ -47,7 +47,7 @@ def test_simultaneous_bookings_of_one_slot_make_exactly_one_referral(
         app.dependency_overrides[get_now] = lambda: NOW
         with factory() as session:
             booking = make_booking_scenario(
-                TestClient(app), session, JobRunner(factory, executor=solver_pool)
+                TestClient(app), session, JobRunner(factory, solver_process=solver_process)
             )
             session.commit()
         statuses = _race(app, booking.pharmacist)

@@ -1,8 +1,8 @@
-"""Solve jobs: failures are reported, dead jobs do not stay running, one solve at a time."""
+"""Solve jobs: failures are reported, dead jobs do not stay running, one solve at a time,
+a killed solver process is replaced and an overrunning one is stopped."""
 
 import threading
-from concurrent.futures import Executor, Future
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,33 +17,32 @@ from app.db import make_session_factory
 from app.main import create_app
 from app.rotations.jobs import JobRunner
 from app.rotations.models import Job
+from app.rotations.solver_process import SolverProcess
 from app.schema import upgrade
+from tests.app import fake_solvers
 from tests.app.rotation_scenarios import make_scenario
 from tests.databases import BACKENDS, drop_database, fresh_database
 
 JANUARY = {"period_start": "2027-01-01", "period_end": "2027-01-31"}
-
-
-class CrashingExecutor(Executor):
-    """Stands in for a solver process that dies."""
-
-    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> "Future[Any]":
-        future: Future[Any] = Future()
-        future.set_exception(RuntimeError("solver process crashed"))
-        return future
+FEBRUARY = {"period_start": "2027-02-01", "period_end": "2027-02-28"}
 
 
 def test_failed_solve_is_reported_and_rotation_left_as_it_was(
-    client: TestClient, session: Session, session_factory: sessionmaker[Session]
+    client: TestClient,
+    session: Session,
+    session_factory: sessionmaker[Session],
+    solver_process: SolverProcess,
 ) -> None:
     scenario = make_scenario(session)
     headers = scenario.territory.headers
     rotation_id = client.post("/v1/rotations", headers=headers, json=JANUARY).json()["id"]
     job_id = client.post(f"/v1/rotations/{rotation_id}/solve", headers=headers).json()["id"]
-    JobRunner(session_factory, executor=CrashingExecutor()).run_pending()
+    JobRunner(
+        session_factory, solver_process=solver_process, solve=fake_solvers.refuse
+    ).run_pending()
     job = client.get(f"/v1/jobs/{job_id}", headers=headers).json()
     assert job["status"] == "failed"
-    assert "solver process crashed" in job["error"]
+    assert "the model could not be built" in job["error"]
     detail = client.get(f"/v1/rotations/{rotation_id}", headers=headers).json()
     assert detail["solver_figures"] is None
     assert detail["latest_job"]["status"] == "failed"
@@ -65,6 +64,64 @@ def test_job_left_running_by_a_dead_server_is_failed(
     reported = client.get(f"/v1/jobs/{job_id}", headers=headers).json()
     assert reported["status"] == "failed" and "interrupted" in reported["error"]
     assert client.post(f"/v1/rotations/{rotation_id}/solve", headers=headers).status_code == 202
+
+
+def test_a_killed_solver_process_fails_its_job_and_the_next_solve_succeeds(
+    client: TestClient,
+    session: Session,
+    session_factory: sessionmaker[Session],
+    solver_process: SolverProcess,
+) -> None:
+    scenario = make_scenario(session)
+    headers = scenario.territory.headers
+    rotation_id = client.post("/v1/rotations", headers=headers, json=JANUARY).json()["id"]
+    killed_id = client.post(f"/v1/rotations/{rotation_id}/solve", headers=headers).json()["id"]
+    dying = JobRunner(session_factory, solver_process=solver_process, solve=fake_solvers.die)
+    assert dying.run_pending() == 1
+    killed = client.get(f"/v1/jobs/{killed_id}", headers=headers).json()
+    assert killed["status"] == "failed"
+    assert "solver process stopped unexpectedly (exit code -9)" in killed["error"]
+    assert solver_process.pid is None
+    again_id = client.post(f"/v1/rotations/{rotation_id}/solve", headers=headers).json()["id"]
+    assert JobRunner(session_factory, solver_process=solver_process).run_pending() == 1
+    again = client.get(f"/v1/jobs/{again_id}", headers=headers).json()
+    assert again["status"] == "done", again["error"]
+    detail = client.get(f"/v1/rotations/{rotation_id}", headers=headers).json()
+    assert detail["solver_figures"]["uncovered"] == 0
+
+
+def test_a_solver_past_its_limit_and_grace_is_stopped_and_another_rotation_still_solves(
+    client: TestClient,
+    session: Session,
+    session_factory: sessionmaker[Session],
+    solver_process: SolverProcess,
+) -> None:
+    scenario = make_scenario(session)
+    headers = scenario.territory.headers
+    january = client.post("/v1/rotations", headers=headers, json=JANUARY).json()["id"]
+    february = client.post("/v1/rotations", headers=headers, json=FEBRUARY).json()["id"]
+    solve = {"time_limit_s": 0.5}
+    hung_id = client.post(f"/v1/rotations/{january}/solve", headers=headers, json=solve)
+    next_id = client.post(f"/v1/rotations/{february}/solve", headers=headers, json=solve)
+    runner = JobRunner(
+        session_factory,
+        solver_process=solver_process,
+        solve=fake_solvers.hang_in_january,
+        grace_seconds=1.5,
+        heartbeat_seconds=0.2,
+    )
+    assert runner.run_pending() == 2
+    hung = client.get(f"/v1/jobs/{hung_id.json()['id']}", headers=headers).json()
+    assert hung["status"] == "failed" and 0 < hung["progress"] < 1
+    assert "past its time limit of 0.5 s by more than 1.5 s and was stopped" in hung["error"]
+    ran_for = datetime.fromisoformat(hung["finished_at"]) - datetime.fromisoformat(
+        hung["started_at"]
+    )
+    assert timedelta(seconds=2) <= ran_for < timedelta(seconds=60)
+    following = client.get(f"/v1/jobs/{next_id.json()['id']}", headers=headers).json()
+    assert following["status"] == "done", following["error"]
+    assert client.get(f"/v1/rotations/{february}", headers=headers).json()["solver_figures"]
+    assert client.get(f"/v1/rotations/{january}", headers=headers).json()["solver_figures"] is None
 
 
 @pytest.mark.parametrize("backend", BACKENDS)

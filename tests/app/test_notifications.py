@@ -3,7 +3,6 @@ retries with backoff, restart safety, no patient identity, channels and listing 
 
 import json
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -26,6 +25,7 @@ from app.notifications.worker import LEASE, NotificationWorker
 from app.referrals import service as referrals
 from app.referrals.schemas import ReferralCreate
 from app.rotations.jobs import JobRunner
+from app.rotations.solver_process import SolverProcess
 from app.schema import upgrade
 from app.users.models import Role, User
 from tests.app.notification_receivers import (
@@ -388,7 +388,7 @@ def test_channels_are_the_callers_own_and_never_show_the_secret(
 def test_restarted_worker_neither_loses_nor_duplicates_with_real_commits(
     backend: str,
     tmp_path: Path,
-    solver_pool: ProcessPoolExecutor,
+    solver_process: SolverProcess,
     mailbox: Mailbox,
     receiver: Receiver,
     monkeypatch: pytest.MonkeyPatch,
@@ -403,7 +403,7 @@ def test_restarted_worker_neither_loses_nor_duplicates_with_real_commits(
         client = TestClient(app)
         with factory() as session:
             booking = make_booking_scenario(
-                client, session, JobRunner(factory, executor=solver_pool)
+                client, session, JobRunner(factory, solver_process=solver_process)
             )
             for gp in booking.scenario.gps:
                 headers = booking.practitioner_headers(session, gp.id)
