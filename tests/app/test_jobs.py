@@ -27,16 +27,21 @@ JANUARY = {"period_start": "2027-01-01", "period_end": "2027-01-31"}
 FEBRUARY = {"period_start": "2027-02-01", "period_end": "2027-02-28"}
 
 
+def _queued_january_solve(client: TestClient, session: Session) -> tuple[dict[str, str], int, int]:
+    """A small territory's January draft with a solve queued: headers, rotation and job ids."""
+    headers = make_scenario(session).territory.headers
+    rotation_id = client.post("/v1/rotations", headers=headers, json=JANUARY).json()["id"]
+    job_id = client.post(f"/v1/rotations/{rotation_id}/solve", headers=headers).json()["id"]
+    return headers, rotation_id, job_id
+
+
 def test_failed_solve_is_reported_and_rotation_left_as_it_was(
     client: TestClient,
     session: Session,
     session_factory: sessionmaker[Session],
     solver_process: SolverProcess,
 ) -> None:
-    scenario = make_scenario(session)
-    headers = scenario.territory.headers
-    rotation_id = client.post("/v1/rotations", headers=headers, json=JANUARY).json()["id"]
-    job_id = client.post(f"/v1/rotations/{rotation_id}/solve", headers=headers).json()["id"]
+    headers, rotation_id, job_id = _queued_january_solve(client, session)
     JobRunner(
         session_factory, solver_process=solver_process, solve=fake_solvers.refuse
     ).run_pending()
@@ -52,10 +57,7 @@ def test_failed_solve_is_reported_and_rotation_left_as_it_was(
 def test_job_left_running_by_a_dead_server_is_failed(
     client: TestClient, session: Session, job_runner: JobRunner
 ) -> None:
-    scenario = make_scenario(session)
-    headers = scenario.territory.headers
-    rotation_id = client.post("/v1/rotations", headers=headers, json=JANUARY).json()["id"]
-    job_id = client.post(f"/v1/rotations/{rotation_id}/solve", headers=headers).json()["id"]
+    headers, rotation_id, job_id = _queued_january_solve(client, session)
     job = session.get_one(Job, job_id)
     job.status = "running"
     job.heartbeat_at = utcnow() - timedelta(minutes=5)
@@ -72,10 +74,7 @@ def test_a_killed_solver_process_fails_its_job_and_the_next_solve_succeeds(
     session_factory: sessionmaker[Session],
     solver_process: SolverProcess,
 ) -> None:
-    scenario = make_scenario(session)
-    headers = scenario.territory.headers
-    rotation_id = client.post("/v1/rotations", headers=headers, json=JANUARY).json()["id"]
-    killed_id = client.post(f"/v1/rotations/{rotation_id}/solve", headers=headers).json()["id"]
+    headers, rotation_id, killed_id = _queued_january_solve(client, session)
     dying = JobRunner(session_factory, solver_process=solver_process, solve=fake_solvers.die)
     assert dying.run_pending() == 1
     killed = client.get(f"/v1/jobs/{killed_id}", headers=headers).json()
