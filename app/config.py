@@ -1,10 +1,11 @@
 """Service settings, read once from the environment (prefix-free, e.g. ``DATABASE_URL``)."""
 
 from functools import lru_cache
-from typing import Literal
+from ipaddress import IPv4Network, IPv6Network
+from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///./cpts-snp.db"
 DEFAULT_SOLVER_GRACE_SECONDS = 30.0
@@ -33,8 +34,20 @@ class Settings(BaseSettings):
     smtp_from: str = "CPTS SNP <no-reply@localhost>"
     smtp_timeout_seconds: float = 10.0
     webhook_timeout_seconds: float = 10.0
+    webhook_allowed_networks: Annotated[list[IPv4Network | IPv6Network], NoDecode] = Field(
+        default_factory=list,
+        description="networks webhooks may reach although not public, e.g. 10.1.2.0/24",
+    )
     notify_max_attempts: int = 6
     notify_retry_seconds: float = 60.0
+
+    @field_validator("webhook_allowed_networks", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        """``WEBHOOK_ALLOWED_NETWORKS=10.1.2.0/24,127.0.0.1`` (a bare address is one host)."""
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> "Settings":

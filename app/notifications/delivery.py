@@ -3,7 +3,11 @@
 A webhook call carries ``X-SNP-Timestamp`` (Unix seconds) and ``X-SNP-Signature``, the
 HMAC-SHA256 hex digest of ``f"{timestamp}.{body}"`` keyed with the channel's secret; the
 receiver recomputes it over the raw body, compares in constant time and rejects old
-timestamps. ``X-SNP-Delivery`` names the delivery: the same value on a retry.
+timestamps. ``X-SNP-Delivery`` names the delivery: the same value on a retry. The webhook's
+address is checked again, after resolution, right before the call (see ``webhook_targets``).
+
+Errors carry details for the logs; what users see of a failed attempt is generic (see the
+worker), so a delivery never tells them what answers at an address.
 """
 
 import hashlib
@@ -11,6 +15,7 @@ import hmac
 import json
 import smtplib
 import ssl
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -20,6 +25,7 @@ from typing import Any
 import httpx
 
 from app.config import Settings
+from app.notifications import webhook_targets
 from app.notifications.models import ChannelKind, Notification, NotificationChannel
 
 USER_AGENT = "cpts-snp-notifier/1"
@@ -93,12 +99,26 @@ def webhook_body(outgoing: Outgoing) -> bytes:
     return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
 
 
-def send_webhook(outgoing: Outgoing, *, now: datetime, timeout: float) -> None:
-    """POST the signed document; anything but a 2xx answer is a failed attempt."""
+def send_webhook(
+    outgoing: Outgoing,
+    *,
+    now: datetime,
+    timeout: float,
+    allowed_networks: Sequence[webhook_targets.Network],
+) -> None:
+    """POST the signed document to the checked address; anything but a 2xx answer is a
+    failed attempt, and an address that may not be called a final failure."""
     assert outgoing.secret is not None, "a webhook channel always has a secret"
+    try:
+        target = webhook_targets.check(outgoing.target, allowed=allowed_networks)
+    except webhook_targets.UnresolvedTarget as exc:
+        raise DeliveryError(f"webhook not called: {exc}") from exc
+    except webhook_targets.RefusedTarget as exc:
+        raise PermanentDeliveryError(f"webhook refused: {exc}") from exc
     body = webhook_body(outgoing)
     timestamp = str(int(now.timestamp()))
     headers = {
+        "Host": target.host_header,
         "Content-Type": "application/json; charset=utf-8",
         "User-Agent": USER_AGENT,
         "X-SNP-Event": outgoing.event,
@@ -106,8 +126,10 @@ def send_webhook(outgoing: Outgoing, *, now: datetime, timeout: float) -> None:
         "X-SNP-Timestamp": timestamp,
         "X-SNP-Signature": sign(outgoing.secret, timestamp, body),
     }
+    extensions = {"sni_hostname": target.sni_hostname} if target.sni_hostname else {}
     try:
-        response = httpx.post(outgoing.target, content=body, headers=headers, timeout=timeout)
+        with httpx.Client(timeout=timeout, trust_env=False, follow_redirects=False) as client:
+            response = client.post(target.url, content=body, headers=headers, extensions=extensions)
     except httpx.HTTPError as exc:
         raise DeliveryError(f"webhook unreachable: {type(exc).__name__}: {exc}") from exc
     if not response.is_success:
@@ -165,4 +187,9 @@ def deliver(outgoing: Outgoing, *, settings: Settings, now: datetime) -> None:
     if outgoing.kind == ChannelKind.email:
         send_email(outgoing, settings=settings, now=now)
     else:
-        send_webhook(outgoing, now=now, timeout=settings.webhook_timeout_seconds)
+        send_webhook(
+            outgoing,
+            now=now,
+            timeout=settings.webhook_timeout_seconds,
+            allowed_networks=settings.webhook_allowed_networks,
+        )

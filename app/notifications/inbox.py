@@ -1,5 +1,6 @@
 """A user's side of notifications: the channels they choose, what was sent to them."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -7,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from app.auth import Principal
 from app.errors import RuleViolation
+from app.notifications import webhook_targets
 from app.notifications.models import (
     ChannelKind,
     DeliveryStatus,
@@ -81,8 +83,24 @@ def _apply(
         raise RuleViolation("a new webhook needs a secret", field="webhook.secret")
 
 
-def set_channels(session: Session, *, principal: Principal, data: ChannelsUpdate) -> ChannelsPublic:
-    """Replace the caller's channels; one left out is turned off (kept for the history)."""
+def set_channels(
+    session: Session,
+    *,
+    principal: Principal,
+    data: ChannelsUpdate,
+    allowed_networks: Sequence[webhook_targets.Network],
+) -> ChannelsPublic:
+    """Replace the caller's channels; one left out is turned off (kept for the history).
+
+    A webhook must point to a public address, or to one of ``allowed_networks``.
+    """
+    if data.webhook is not None:
+        try:
+            webhook_targets.check(str(data.webhook.url), allowed=allowed_networks)
+        except webhook_targets.RefusedTarget as exc:
+            raise RuleViolation(
+                f"this webhook cannot be called: {exc}", field="webhook.url"
+            ) from exc
     channels = _own_channels(session, principal)
     for kind, wanted in _wanted(data).items():
         current = channels.get(kind.value)

@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 
 from app.auth import CurrentUser
 from app.db import SessionDep
@@ -28,10 +28,12 @@ def read_channels(session: SessionDep, user: CurrentUser) -> ChannelsPublic:
     responses=error_responses(RuleViolation),
 )
 def replace_channels(
-    session: SessionDep, user: CurrentUser, data: ChannelsUpdate
+    session: SessionDep, user: CurrentUser, data: ChannelsUpdate, request: Request
 ) -> ChannelsPublic:
-    """Set the caller's channels; a channel left out is turned off."""
-    return inbox.set_channels(session, principal=user, data=data)
+    """Set the caller's channels; a channel left out is turned off. A webhook must be an
+    http(s) URL whose host resolves to public addresses only (422 naming ``webhook.url``)."""
+    allowed = request.app.state.settings.webhook_allowed_networks
+    return inbox.set_channels(session, principal=user, data=data, allowed_networks=allowed)
 
 
 @router.get("/notifications", response_model=Page[NotificationPublic])

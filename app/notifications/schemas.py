@@ -39,7 +39,10 @@ class WebhookChannelUpdate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    url: AnyHttpUrl
+    url: AnyHttpUrl = Field(
+        description="http(s) URL whose host resolves to public addresses only "
+        "(not loopback, private, link-local…, unless the server allows a network)"
+    )
     secret: WebhookSecret | None = Field(
         default=None, description="required the first time; omitted, the current one is kept"
     )
@@ -116,5 +119,7 @@ class NotificationPublic(BaseModel):
     attempts: int
     next_attempt_at: datetime
     sent_at: datetime | None
-    last_error: str | None
+    last_error: str | None = Field(
+        description='"delivery failed" after a failed attempt (details stay in the server logs)'
+    )
     created_at: datetime

@@ -7,6 +7,9 @@ outcome after it; a row left ``sending`` by a worker that died goes back to ``pe
 its claim is older than ``LEASE``, so a restart never loses a notification. (A worker killed
 between the send and the record may send that one row twice: webhooks carry
 ``X-SNP-Delivery`` for the receiver to drop the repeat.)
+
+A failed attempt shows users only "delivery failed": what a server answered, or that nothing
+listens at an address, stays in the logs, so notifications never serve to probe a network.
 """
 
 import logging
@@ -37,6 +40,7 @@ REMINDER_EVERY = timedelta(minutes=5)
 BATCH = 50
 
 PENDING, SENDING = DeliveryStatus.pending.value, DeliveryStatus.sending.value
+DELIVERY_FAILED = "delivery failed"
 
 
 class NotificationWorker:
@@ -162,12 +166,13 @@ class NotificationWorker:
             if error is None:
                 row.status, row.sent_at, row.last_error = DeliveryStatus.sent.value, now, None
                 return
-            row.last_error = str(error)[:1000]
+            row.last_error = DELIVERY_FAILED
             final = isinstance(error, PermanentDeliveryError)
             if final or row.attempts >= self._settings.notify_max_attempts:
                 row.status = DeliveryStatus.failed.value
                 logger.warning("notification %s failed for good: %s", row.id, error)
                 return
+            logger.info("notification %s attempt %s failed: %s", row.id, row.attempts, error)
             row.status = PENDING
             row.next_attempt_at = now + backoff(
                 row.attempts, base_seconds=self._settings.notify_retry_seconds

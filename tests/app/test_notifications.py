@@ -5,6 +5,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from ipaddress import IPv4Network
 from pathlib import Path
 
 import pytest
@@ -44,6 +45,15 @@ from tests.factories import make_user_headers
 PATIENT_NAME = "Josiane Zébulon"
 NAMED_PATIENT = {**PATIENT, "display_name": PATIENT_NAME}
 API_NOW = datetime(2027, 1, 12, 11, 0, tzinfo=UTC)
+LOOPBACK = [IPv4Network("127.0.0.1/32")]
+
+
+@pytest.fixture
+def client(session_factory: sessionmaker[Session]) -> Iterator[TestClient]:
+    """The API, allowing webhooks to the test receivers on 127.0.0.1."""
+    settings = Settings(run_jobs=False, webhook_allowed_networks=LOOPBACK)
+    with TestClient(create_app(settings, session_factory=session_factory)) as test_client:
+        yield test_client
 
 
 @pytest.fixture
@@ -77,6 +87,7 @@ def make_worker(
     """A worker sending to the test's SMTP server, on the test's clock."""
     config = Settings(
         run_jobs=False,
+        webhook_allowed_networks=LOOPBACK,
         smtp_host="127.0.0.1",
         smtp_port=mailbox.port,
         smtp_security="none",
@@ -272,7 +283,7 @@ def test_final_failure_is_recorded_and_shown_to_the_coordinator_only(
     assert worker.run_pending() == 0
     assert statuses(session) == [("webhook", "failed", 2)]
     failed = client.get("/v1/notifications?status=failed", headers=setup.booking.coordinator)
-    assert [n["last_error"] for n in failed.json()["items"]] == ["webhook answered HTTP 500"]
+    assert [n["last_error"] for n in failed.json()["items"]] == ["delivery failed"]
     own = client.get("/v1/notifications", headers=setup.booking.coordinator).json()
     assert own["total"] == 0
     pharmacist = client.get("/v1/notifications?status=failed", headers=setup.booking.pharmacist)
@@ -398,7 +409,9 @@ def test_restarted_worker_neither_loses_nor_duplicates_with_real_commits(
         with engine.begin() as conn:
             upgrade(connection=conn)
         factory = make_session_factory(engine)
-        app = create_app(Settings(run_jobs=False), session_factory=factory)
+        app = create_app(
+            Settings(run_jobs=False, webhook_allowed_networks=LOOPBACK), session_factory=factory
+        )
         app.dependency_overrides[get_now] = lambda: API_NOW
         client = TestClient(app)
         with factory() as session:
