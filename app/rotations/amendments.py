@@ -195,7 +195,8 @@ def _sector_checked(session: Session, rotation: Rotation, sector_id: int | None)
 
 
 def assign(session: Session, *, principal: Principal, rotation_id: int, data: ShiftAssign) -> Shift:
-    """Put a practitioner on call (coordinator); hard rules apply unless forced."""
+    """Put a practitioner on call (coordinator); hard rules apply unless forced, and a
+    shift breaking one cannot be locked."""
     rotation = changeable_rotation(session, principal=principal, rotation_id=rotation_id)
     shift = shift_for(
         session,
@@ -216,6 +217,8 @@ def assign(session: Session, *, principal: Principal, rotation_id: int, data: Sh
         force=data.force,
         reason=data.reason,
     )
+    if shift.locked:
+        refuse_breaking_lock(session, rotation=rotation, shift=shift)
     return shift
 
 
@@ -265,6 +268,15 @@ def replace(
     return new
 
 
+def refuse_breaking_lock(session: Session, *, rotation: Rotation, shift: Shift) -> None:
+    """409 naming the hard rules a (flushed) locked shift breaks: solves and repairs keep
+    locked shifts as they are, so each must keep every rule."""
+    broken = [str(v) for s, v in broken_locks(session, rotation=rotation) if s.id == shift.id]
+    if broken:
+        listed = "; ".join(broken)
+        raise HardRuleBroken(f"shift {shift.id} breaks hard rules, cannot be locked: {listed}")
+
+
 def set_locked(
     session: Session, *, principal: Principal, rotation_id: int, shift_id: int, locked: bool
 ) -> Shift:
@@ -277,10 +289,7 @@ def set_locked(
     shift.locked = locked
     session.flush()
     if locked:
-        broken = [str(v) for s, v in broken_locks(session, rotation=rotation) if s.id == shift.id]
-        if broken:
-            listed = "; ".join(broken)
-            raise HardRuleBroken(f"shift {shift.id} breaks hard rules, cannot be locked: {listed}")
+        refuse_breaking_lock(session, rotation=rotation, shift=shift)
     record_change(
         session,
         rotation=rotation,

@@ -159,6 +159,7 @@ class JobRunner:
                 rotation=rotation,
                 first_day=date.fromisoformat(first_day) if first_day else None,
                 keep_current=job.kind == JobKind.repair.value,
+                locks="strict",
             )
             return solve_input, dict(job.params)
 

@@ -9,8 +9,9 @@ monthly maxima and the rest rule.
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 import holidays
@@ -276,19 +277,25 @@ def _context(
     return [as_assignment(s) for s in session.scalars(query) if str(s.practitioner_id) in ids]
 
 
+Locks = Literal["strict", "sound", "none"]
+
+
 def build_input(
     session: Session,
     *,
     rotation: Rotation,
     first_day: date | None = None,
     keep_current: bool = False,
-    with_locks: bool = True,
+    locks: Locks = "sound",
 ) -> SolveInput:
     """The solver instance for a rotation from ``first_day`` on.
 
-    Locked shifts stay (``with_locks=False`` leaves them out, to check them apart); with
-    ``keep_current`` the current shifts are the roster to stay close to (repair). Shifts
-    fixed around the solved days (see :func:`_context`) count against maxima and rest.
+    Locked shifts stay: all of them with ``locks="strict"`` (a solve or repair; the instance
+    is refused if one breaks a hard rule), only those keeping every rule with ``"sound"``
+    (checks and reports never fail on a lock gone bad), none with ``"none"``. With
+    ``keep_current`` the current shifts are the roster to stay close to (repair), those of
+    a profession their practitioner no longer has left out. Shifts fixed around the solved
+    days (see :func:`_context`) count against maxima and rest.
     """
     cpts = session.get_one(Cpts, rotation.cpts_id)
     first = max(first_day or rotation.period_start, rotation.period_start)
@@ -300,13 +307,14 @@ def build_input(
         session, rotation, days, calendar, {s.practitioner_id for s in current}
     )
     profession_of = {p.id: p.profession for p in practitioners}
+    locked = [s for s in current if s.locked]
     instance = solver.Instance(
         days=tuple(solver.Day(d, calendar.day_kind(d)) for d in days),
         blocks=tuple(calendar.blocks),
         demands=tuple(demands_on(rules, calendar, days)),
         practitioners=tuple(practitioners),
         rules=solver.Rules(cpts.min_rest_days, cpts.allow_multiple_blocks_per_day),
-        locked=tuple(as_assignment(s) for s in current if s.locked and with_locks),
+        locked=tuple(as_assignment(s) for s in locked) if locks == "strict" else (),
         previous_roster=tuple(
             as_assignment(s)
             for s in current
@@ -314,29 +322,38 @@ def build_input(
         ),
         context=tuple(_context(session, rotation, first, cpts.min_rest_days, set(profession_of))),
     )
+    if locks == "sound" and locked:
+        while broken := {shift.id for shift, _ in _unsound(instance, locked)}:
+            locked = [s for s in locked if s.id not in broken]
+        instance = replace(instance, locked=tuple(as_assignment(s) for s in locked))
     return SolveInput(instance=instance, calendar=calendar, first_day=first)
 
 
-def broken_locks(
-    session: Session, *, rotation: Rotation, first_day: date | None = None
+def _unsound(
+    instance: solver.Instance, locked: list[Shift]
 ) -> list[tuple[Shift, solver.Violation]]:
-    """Locked shifts from ``first_day`` on that break a hard rule on their own, and how.
-
-    A solve or repair must keep them as they are, so none can run while one breaks a rule.
-    """
-    unlocked = build_input(session, rotation=rotation, first_day=first_day, with_locks=False)
-    locked = [
-        s for s in active_shifts(session, rotation) if s.locked and s.day >= unlocked.first_day
-    ]
-    violations = solver.check(
-        unlocked.instance, [as_assignment(s) for s in locked], require_locked=False
-    )
+    """The locked shifts that break a hard rule (with each other and the context), and how."""
+    violations = solver.check(instance, [as_assignment(s) for s in locked], require_locked=False)
     return [
         (shift, v)
         for v in violations
         for shift in locked
         if str(shift.practitioner_id) == v.practitioner and shift.day == v.day
     ]
+
+
+def broken_locks(
+    session: Session, *, rotation: Rotation, first_day: date | None = None
+) -> list[tuple[Shift, solver.Violation]]:
+    """Locked shifts from ``first_day`` on that break a hard rule, and how.
+
+    A solve or repair must keep them as they are, so none can run while one breaks a rule.
+    """
+    unlocked = build_input(session, rotation=rotation, first_day=first_day, locks="none")
+    locked = [
+        s for s in active_shifts(session, rotation) if s.locked and s.day >= unlocked.first_day
+    ]
+    return _unsound(unlocked.instance, locked)
 
 
 def solver_figures(result: solver.Result) -> dict[str, object]:

@@ -316,6 +316,14 @@ def test_absence_over_a_locked_shift_is_refused_until_it_is_unlocked(
     assert _absent(client, scenario, who, date(2027, 1, 19), date(2027, 1, 21)).status_code == 201
     relock = client.patch(url, headers=headers, json={"locked": True})
     assert relock.status_code == 409 and "availability" in relock.json()["error"]["message"]
+    forced_and_locked = client.post(
+        f"/v1/rotations/{rotation}/shifts",
+        headers=headers,
+        json={"practitioner_id": who, "day": "2027-01-21", "sector_id": scenario.sector_id,
+              "force": True, "reason": "seul disponible", "locked": True},
+    )  # fmt: skip
+    assert forced_and_locked.status_code == 409, forced_and_locked.text
+    assert "cannot be locked" in forced_and_locked.json()["error"]["message"]
     _repair(client, job_runner, scenario, rotation, date(2027, 1, 18))
     after = _held(_shifts(client, scenario, rotation))
     assert date(2027, 1, 20) not in after.get(who, [])
@@ -324,7 +332,8 @@ def test_absence_over_a_locked_shift_is_refused_until_it_is_unlocked(
 def test_repair_refuses_a_locked_shift_that_breaks_a_rule_naming_it(
     client: TestClient, session: Session, job_runner: JobRunner
 ) -> None:
-    """A locked shift whose practitioner left: 409 naming it, before any job is queued."""
+    """A locked shift whose practitioner left: 409 naming it, before any job is queued;
+    amendments still work meanwhile, and once it is unlocked the repair moves it."""
     scenario, rotation, shift = _january_with_a_locked_shift(client, session, job_runner)
     headers = scenario.territory.headers
     gone = f"/v1/practitioners/{shift['practitioner_id']}"
@@ -335,6 +344,18 @@ def test_repair_refuses_a_locked_shift_that_breaks_a_rule_naming_it(
     assert refused.status_code == 409, refused.text
     assert f"shift {shift['id']} (2027-01-20" in refused.json()["error"]["message"]
     assert job_runner.run_pending() == 0
+    other = next(s for s in _shifts(client, scenario, rotation) if s["day"] == "2027-01-27")
+    cancelled = client.post(
+        f"/v1/rotations/{rotation}/shifts/{other['id']}/cancel",
+        headers=headers,
+        json={"reason": "arrêt maladie"},
+    )
+    assert cancelled.status_code == 200, cancelled.text
+    url = f"/v1/rotations/{rotation}/shifts/{shift['id']}"
+    assert client.patch(url, headers=headers, json={"locked": False}).status_code == 200
+    result = _repair(client, job_runner, scenario, rotation, date(2027, 1, 18))
+    assert shift["id"] in {c["shift_id"] for c in result["changes"]["cancelled"]}
+    assert _rotation(client, scenario, rotation)["gaps"] == []
 
 
 def test_uncovered_figure_equals_the_listed_gaps_after_a_partial_repair_and_a_change(
