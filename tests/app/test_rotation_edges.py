@@ -400,3 +400,34 @@ def test_gap_reasons_name_the_sector_and_the_profession_in_french(
     assert reasons["physio"] == "aucun·e masseur-kinésithérapeute dans le secteur Nord"
     assert reasons["gp"].startswith("2 médecins généralistes du secteur Nord : ")
     assert not any("sector-" in r for r in reasons.values())
+
+
+def test_repair_after_a_profession_change_replaces_the_old_professions_shifts(
+    client: TestClient, session: Session, job_runner: JobRunner
+) -> None:
+    """A GP who becomes a nurse, where nurses are wanted too: their GP shifts are moved."""
+    scenario = make_scenario(session, gps=6)
+    session.add_all(
+        CoverageRule(
+            cpts_id=scenario.territory.cpts.id,
+            day_kind=day_kind,
+            profession="nurse",
+            sector_id=scenario.sector_id,
+            required=1,
+        )
+        for day_kind in ("mon", "tue", "wed", "thu", "fri")
+    )
+    session.commit()
+    headers = scenario.territory.headers
+    rotation = _published_january(client, job_runner, scenario)
+    shifts = _shifts(client, scenario, rotation)
+    changer = next(s for s in shifts if s["day"] >= "2027-01-18")["practitioner_id"]
+    changed = client.patch(
+        f"/v1/practitioners/{changer}", headers=headers, json={"profession": "nurse"}
+    )
+    assert changed.status_code == 200, changed.text
+    _repair(client, job_runner, scenario, rotation, date(2027, 1, 18))
+    after = [s for s in _shifts(client, scenario, rotation) if s["day"] >= "2027-01-18"]
+    assert all(s["profession"] == "nurse" for s in after if s["practitioner_id"] == changer)
+    gp_days = [s["day"] for s in after if s["profession"] == "gp"]
+    assert len(gp_days) == len(set(gp_days)) == 10, "every weekday from the 18th has its GP"
