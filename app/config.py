@@ -8,7 +8,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///./cpts-snp.db"
-DEFAULT_SOLVER_GRACE_SECONDS = 30.0
+DEFAULT_SOLVER_GRACE_SECONDS = 60.0
 
 
 class Settings(BaseSettings):
