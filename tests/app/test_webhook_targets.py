@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -235,3 +236,17 @@ def test_a_failed_attempt_shows_users_a_generic_error_and_logs_the_details(
     assert "ConnectError" in caplog.text
     mine = client.get("/v1/notifications", headers=territory.headers).json()["items"]
     assert [n["last_error"] for n in mine] == ["delivery failed"]
+
+
+def test_allowed_networks_are_read_comma_separated_and_a_bad_one_is_named(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("WEBHOOK_ALLOWED_NETWORKS", "10.20.0.0/16, 192.168.1.7,fd00::/8")
+    assert Settings().webhook_allowed_networks == [
+        IPv4Network("10.20.0.0/16"),
+        IPv4Network("192.168.1.7/32"),
+        IPv6Network("fd00::/8"),
+    ]
+    monkeypatch.setenv("WEBHOOK_ALLOWED_NETWORKS", "10.20.0.1/16")
+    with pytest.raises(ValidationError, match="webhook_allowed_networks"):
+        Settings()
