@@ -1,6 +1,7 @@
 """Solve jobs: failures are reported, dead jobs do not stay running, one solve at a time,
 a killed solver process is replaced and an overrunning one is stopped."""
 
+import os
 import threading
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -121,6 +122,44 @@ def test_a_solver_past_its_limit_and_grace_is_stopped_and_another_rotation_still
     assert following["status"] == "done", following["error"]
     assert client.get(f"/v1/rotations/{february}", headers=headers).json()["solver_figures"]
     assert client.get(f"/v1/rotations/{january}", headers=headers).json()["solver_figures"] is None
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_stopping_the_runner_mid_solve_fails_the_job_and_kills_the_solver(
+    backend: str, tmp_path: Path
+) -> None:
+    engine, schema = fresh_database(backend, tmp_path)
+    process = SolverProcess()
+    try:
+        with engine.begin() as conn:
+            upgrade(connection=conn)
+        factory = make_session_factory(engine)
+        with factory() as session:
+            client = TestClient(create_app(Settings(run_jobs=False), session_factory=factory))
+            headers, _, job_id = _queued_january_solve(client, session)
+        runner = JobRunner(
+            factory,
+            solver_process=process,
+            solve=fake_solvers.hang_in_january,
+            heartbeat_seconds=0.2,
+            poll_seconds=0.05,
+        )
+        runner.start()
+        for _ in range(1200):
+            if process.pid is not None:
+                break
+            threading.Event().wait(0.05)
+        solver_pid = process.pid
+        assert solver_pid is not None
+        runner.stop()
+        job = client.get(f"/v1/jobs/{job_id}", headers=headers).json()
+        assert job["status"] == "failed" and "the server stopped" in job["error"]
+        assert process.pid is None
+        with pytest.raises(ProcessLookupError):
+            os.kill(solver_pid, 0)
+    finally:
+        process.stop()
+        drop_database(engine, schema)
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
