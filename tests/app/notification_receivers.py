@@ -1,9 +1,10 @@
-"""Real local receivers for notification tests: an SMTP server and an HTTP webhook endpoint,
-both on 127.0.0.1 only, started and stopped by the test."""
+"""Real local receivers for notification tests: an SMTP server, an HTTP webhook endpoint and
+a TLS listener, all on 127.0.0.1 only, started and stopped by the test."""
 
 import hashlib
 import hmac
 import socket
+import ssl
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -12,11 +13,13 @@ from email import message_from_bytes
 from email.message import EmailMessage
 from email.policy import default
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 from aiosmtpd.controller import Controller
 
 WEBHOOK_SECRET = "test-webhook-secret-0123456789"
+CERTS = Path(__file__).parent / "certs"
 
 
 def free_port() -> int:
@@ -110,3 +113,40 @@ def webhook_receiver() -> Iterator[Receiver]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+@dataclass
+class TlsListener:
+    """A TLS endpoint with a self-signed certificate for ``hooks.cpts.test``: it records the
+    server name (SNI) each client asks for and how the handshake ended."""
+
+    port: int = 0
+    server_names: list[str | None] = field(default_factory=list)
+    handshakes: list[str] = field(default_factory=list)
+
+
+@contextmanager
+def tls_listener() -> Iterator[TlsListener]:
+    """Accept one TLS connection on 127.0.0.1, in a thread."""
+    listener = TlsListener()
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(CERTS / "hooks.cpts.test.pem", CERTS / "hooks.cpts.test.key")
+    context.sni_callback = lambda _socket, name, _context: listener.server_names.append(name)
+    server = socket.create_server(("127.0.0.1", 0))
+    listener.port = server.getsockname()[1]
+
+    def accept_one() -> None:
+        connection, _ = server.accept()
+        try:
+            with context.wrap_socket(connection, server_side=True):
+                listener.handshakes.append("done")
+        except (ssl.SSLError, OSError) as exc:
+            listener.handshakes.append(type(exc).__name__)
+
+    thread = threading.Thread(target=accept_one, daemon=True)
+    thread.start()
+    try:
+        yield listener
+    finally:
+        thread.join(timeout=5)
+        server.close()

@@ -24,6 +24,7 @@ from tests.app.notification_receivers import (
     WEBHOOK_SECRET,
     Receiver,
     free_port,
+    tls_listener,
     webhook_receiver,
 )
 from tests.factories import Territory, make_territory
@@ -219,6 +220,28 @@ def test_delivery_connects_to_the_address_it_checked_with_the_name_as_host(
     assert row.status == "sent" and dns.asked == 2
     assert [c.headers["Host"] for c in receiver.calls] == [f"hooks.cpts.test:{port}"]
     assert receiver.calls[0].signature_is_valid()
+
+
+def test_https_delivery_names_the_host_in_sni_and_verifies_its_certificate(
+    session: Session,
+    session_factory: sessionmaker[Session],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    monkeypatch.setattr(
+        webhook_targets, "resolve", FakeDns({"hooks.cpts.test": [["127.0.0.1"]]}).resolve
+    )
+    territory = make_territory(session)
+    with tls_listener() as listener:
+        url = f"https://hooks.cpts.test:{listener.port}/hooks/snp"
+        _register_allowed(session_factory, territory.headers, url)
+        _notify(session, territory)
+        with caplog.at_level(logging.INFO):
+            row = _deliver(session, session_factory, allowed=LOOPBACK)
+    assert listener.server_names == ["hooks.cpts.test"]
+    assert listener.handshakes != ["done"]
+    assert (row.status, row.last_error) == ("pending", "delivery failed")
+    assert "CERTIFICATE_VERIFY_FAILED" in caplog.text
 
 
 def test_a_failed_attempt_shows_users_a_generic_error_and_logs_the_details(
