@@ -1,9 +1,11 @@
 """HTTP routes for referrals: book (idempotent), list, read, cancel, outcome, purge."""
 
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, Depends, Header, Query, Response, status
+from sqlalchemy.orm import Session
 
 from app.auth import Coordinator, CurrentUser, Principal, require_roles
 from app.clock import NowDep
@@ -13,6 +15,7 @@ from app.pagination import Page, PageDep
 from app.referrals import service
 from app.referrals.models import Referral, ReferralStatus
 from app.referrals.schemas import (
+    Appointment,
     OutcomeCreate,
     PurgeResult,
     ReferralAnonymous,
@@ -22,6 +25,7 @@ from app.referrals.schemas import (
 from app.users.models import Role
 
 router = APIRouter(prefix="/v1", tags=["referrals"])
+ReferralViewT = TypeVar("ReferralViewT", ReferralPublic, ReferralAnonymous)
 
 Pharmacist = Annotated[Principal, Depends(require_roles(Role.pharmacist))]
 IdempotencyKey = Annotated[
@@ -35,11 +39,37 @@ IdempotencyKey = Annotated[
 ]
 
 
-def as_seen_by(principal: Principal, referral: Referral) -> ReferralPublic | ReferralAnonymous:
-    """The coordinator sees referrals without patient identity; the others in full."""
-    if principal.role == Role.coordinator:
-        return ReferralAnonymous.model_validate(referral, from_attributes=True)
-    return ReferralPublic.model_validate(referral, from_attributes=True)
+def _view(
+    model: type[ReferralViewT], referral: Referral, appointment: Appointment
+) -> ReferralViewT:
+    stored = model.model_fields.keys() - Appointment.model_fields.keys()
+    fields = {name: getattr(referral, name) for name in stored}
+    return model.model_validate({**fields, **dict(appointment)})
+
+
+def views_for(
+    session: Session, principal: Principal, referrals: Sequence[Referral]
+) -> list[ReferralPublic | ReferralAnonymous]:
+    """Referrals as the caller may see them, with where and when the patient is expected:
+    the coordinator without patient identity, the others in full."""
+    model: type[ReferralPublic] | type[ReferralAnonymous] = (
+        ReferralAnonymous if principal.role == Role.coordinator else ReferralPublic
+    )
+    found = service.appointments(session, referrals=referrals)
+    return [_view(model, referral, found[referral.id]) for referral in referrals]
+
+
+def as_seen_by(
+    session: Session, principal: Principal, referral: Referral
+) -> ReferralPublic | ReferralAnonymous:
+    """One referral as the caller may see it (see :func:`views_for`)."""
+    return views_for(session, principal, [referral])[0]
+
+
+def _full(session: Session, referral: Referral) -> ReferralPublic:
+    """The referral with patient identity, for the booking pharmacy or its practitioner."""
+    found = service.appointments(session, referrals=[referral])
+    return _view(ReferralPublic, referral, found[referral.id])
 
 
 @router.post(
@@ -63,7 +93,7 @@ def book_referral(
     )
     if replayed:
         response.headers["Idempotent-Replayed"] = "true"
-    return ReferralPublic.model_validate(referral, from_attributes=True)
+    return _full(session, referral)
 
 
 @router.get("/referrals", response_model=Page[ReferralPublic] | Page[ReferralAnonymous])
@@ -87,7 +117,7 @@ def list_referrals(
         until=until,
         needs_attention=needs_attention,
     )
-    items = [as_seen_by(user, r) for r in rows]
+    items = views_for(session, user, rows)
     return Page(items=items, total=total, limit=page.limit, offset=page.offset)
 
 
@@ -100,7 +130,8 @@ def read_referral(
     session: SessionDep, user: CurrentUser, referral_id: int
 ) -> ReferralPublic | ReferralAnonymous:
     """One referral, if the caller may see it (404 otherwise)."""
-    return as_seen_by(user, service.get_referral(session, principal=user, referral_id=referral_id))
+    referral = service.get_referral(session, principal=user, referral_id=referral_id)
+    return as_seen_by(session, user, referral)
 
 
 @router.post(
@@ -113,7 +144,7 @@ def cancel_referral(
 ) -> ReferralPublic | ReferralAnonymous:
     """Cancel a booked referral (its pharmacy or the coordinator); a future slot reopens."""
     referral = service.cancel(session, principal=user, referral_id=referral_id, now=now)
-    return as_seen_by(user, referral)
+    return as_seen_by(session, user, referral)
 
 
 @router.post(
@@ -128,7 +159,7 @@ def record_outcome(
     referral = service.record_outcome(
         session, principal=user, referral_id=referral_id, outcome=data.outcome, now=now
     )
-    return ReferralPublic.model_validate(referral, from_attributes=True)
+    return _full(session, referral)
 
 
 @router.post("/referrals/purge", response_model=PurgeResult)

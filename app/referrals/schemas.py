@@ -10,7 +10,7 @@ from pydantic.config import JsonDict
 
 from app.base import utcnow
 from app.referrals.models import ReasonCategory, ReferralStatus
-from app.slots.schemas import ConsultationMode
+from app.slots.schemas import ConsultationMode, OfferedPractitioner
 
 PHONE_SEPARATORS = re.compile(r"[\s.\-()]")
 PHONE_PATTERN = re.compile(r"^(0[1-9]\d{8}|\+[1-9]\d{7,14})$")
@@ -82,9 +82,32 @@ class OutcomeCreate(BaseModel):
     outcome: Outcome
 
 
-class ReferralAnonymous(BaseModel):
+class Appointment(BaseModel):
+    """Where and when the patient is expected: what the pharmacist tells them."""
+
+    practitioner: OfferedPractitioner
+    starts_at_local: datetime = Field(description="start of the slot in the CPTS's local time")
+    ends_at_local: datetime = Field(description="end of the slot in the CPTS's local time")
+    timezone: str = Field(description="the CPTS's timezone, e.g. Europe/Paris")
+
+
+APPOINTMENT_EXAMPLE: JsonDict = {
+    "practitioner": {
+        "id": 7,
+        "name": "Claire Martin",
+        "profession": "gp",
+        "phone": "04 72 12 34 56",
+        "practice_address": "12 avenue Jean Jaurès, Vénissieux",
+    },
+    "starts_at_local": "2027-01-12T16:30:00+01:00",
+    "ends_at_local": "2027-01-12T16:45:00+01:00",
+    "timezone": "Europe/Paris",
+}
+
+
+class ReferralAnonymous(Appointment):
     """A referral without any patient field (what the coordinator sees): no name, birth
-    year, phone or note."""
+    year, phone or note; but where and when the patient is expected."""
 
     id: int
     slot_id: int
@@ -119,7 +142,7 @@ class ReferralPublic(ReferralAnonymous):
                     "profession": "gp",
                     "mode": "in_practice",
                     "status": "booked",
-                    "slot_starts_at": "2027-01-12T16:00:00+01:00",
+                    "slot_starts_at": "2027-01-12T15:30:00Z",
                     "reason_category": "infection",
                     "patient_birth_year": 1984,
                     "patient_display_name": "M. D.",
@@ -129,6 +152,7 @@ class ReferralPublic(ReferralAnonymous):
                     "cancelled_at": None,
                     "outcome_at": None,
                     "needs_attention": None,
+                    **APPOINTMENT_EXAMPLE,
                 }
             ]
         }

@@ -3,7 +3,9 @@ record the outcome, purge identity after the retention period. Every access is a
 
 import hashlib
 import json
+from collections.abc import Sequence
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, select, update
 from sqlalchemy.exc import IntegrityError
@@ -17,9 +19,10 @@ from app.notifications import service as notify
 from app.pagination import PageParams, paginate
 from app.practitioners.models import Practitioner
 from app.referrals.models import Referral, ReferralStatus
-from app.referrals.schemas import Outcome, ReferralCreate
+from app.referrals.schemas import Appointment, Outcome, ReferralCreate
 from app.rotations.models import Rotation, RotationStatus, Shift, ShiftStatus
 from app.slots.models import Slot, SlotStatus
+from app.slots.schemas import OfferedPractitioner
 from app.slots.search import MAX_WITHIN_HOURS, bookable_window, modes_of, slots_changed
 from app.users.models import Role
 
@@ -196,6 +199,45 @@ def list_referrals(
     return rows, total
 
 
+def cpts_timezone(session: Session, referral: Referral) -> str:
+    """The timezone of the referral's CPTS."""
+    return session.get_one(Cpts, referral.cpts_id).timezone
+
+
+def appointments(session: Session, *, referrals: Sequence[Referral]) -> dict[int, Appointment]:
+    """Where and when each referral's patient is expected, by referral id: the
+    practitioner's name, profession, address and phone, and the slot in local time."""
+    if not referrals:
+        return {}
+    zones = {
+        cpts_id: ZoneInfo(zone)
+        for cpts_id, zone in session.execute(
+            select(Cpts.id, Cpts.timezone).where(Cpts.id.in_({r.cpts_id for r in referrals}))
+        )
+    }
+    rows = session.execute(
+        select(Referral.id, Referral.cpts_id, Slot.starts_at, Slot.ends_at, Practitioner)
+        .join(Slot, Slot.id == Referral.slot_id)
+        .join(Practitioner, Practitioner.id == Referral.practitioner_id)
+        .where(Referral.id.in_([r.id for r in referrals]))
+    )
+    return {
+        referral_id: Appointment(
+            practitioner=OfferedPractitioner(
+                id=practitioner.id,
+                name=f"{practitioner.first_name} {practitioner.last_name}",
+                profession=practitioner.profession,
+                phone=practitioner.phone,
+                practice_address=practitioner.practice_address,
+            ),
+            starts_at_local=starts_at.astimezone(zones[cpts_id]),
+            ends_at_local=ends_at.astimezone(zones[cpts_id]),
+            timezone=zones[cpts_id].key,
+        )
+        for referral_id, cpts_id, starts_at, ends_at, practitioner in rows
+    }
+
+
 def cancel(session: Session, *, principal: Principal, referral_id: int, now: datetime) -> Referral:
     """Cancel a booked referral (its pharmacy or the coordinator); a future slot reopens."""
     if principal.role == Role.practitioner:
@@ -227,8 +269,13 @@ def record_outcome(
     referral = get_referral(session, principal=principal, referral_id=referral_id)
     if referral.status != ReferralStatus.booked.value:
         raise Conflict(f"referral {referral_id} is {referral.status}, not booked")
-    if outcome == Outcome.no_show and now < referral.slot_starts_at:
-        raise Conflict("a no-show can only be recorded once the slot has begun")
+    if now < referral.slot_starts_at:
+        starts = referral.slot_starts_at.astimezone(ZoneInfo(cpts_timezone(session, referral)))
+        raise Conflict(
+            f"the outcome of referral {referral_id} can only be recorded once its slot has "
+            f"begun (at {starts:%Y-%m-%d %H:%M} local time)",
+            field="outcome",
+        )
     referral.status = outcome.value
     referral.outcome_at = now
     _audit(session, principal, f"outcome_{outcome.value}", referral)

@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.audit import AuditEntry
+from app.practitioners.models import Practitioner
 from app.rotations.jobs import JobRunner
 from app.slots.models import Slot
 from tests.app.slot_scenarios import BookingScenario, book, make_booking_scenario
@@ -146,6 +147,58 @@ def test_cancel_reopens_the_slot(
     assert offer["slot_id"] in ids
     again = book(client, booking, offer["slot_id"], key="after-cancel")
     assert again.status_code == 201
+
+
+def test_booking_answer_and_reads_tell_where_and_when(
+    client: TestClient, session: Session, job_runner: JobRunner, clock: FrozenClock
+) -> None:
+    booking = make_booking_scenario(client, session, job_runner)
+    cpts_id = booking.scenario.territory.cpts.id
+    for practitioner in session.scalars(
+        select(Practitioner).where(Practitioner.cpts_id == cpts_id)
+    ):
+        practitioner.practice_address = f"{practitioner.id} avenue Jean Jaurès, Vénissieux"
+        practitioner.phone = "04 72 12 34 56"
+    session.commit()
+    offer = _first_offer(client, booking)
+    booked = book(client, booking, offer["slot_id"])
+    assert booked.status_code == 201, booked.text
+    referral_id = booked.json()["id"]
+    doctor = booking.practitioner_headers(session, offer["practitioner"]["id"])
+    answers = {
+        "booking": booked.json(),
+        "pharmacy read": client.get(f"/v1/referrals/{referral_id}", headers=booking.pharmacist),
+        "practitioner list": client.get("/v1/referrals", headers=doctor).json()["items"][0],
+        "coordinator read": client.get(f"/v1/referrals/{referral_id}", headers=booking.coordinator),
+    }
+    for who, answer in answers.items():
+        body = answer if isinstance(answer, dict) else answer.json()
+        assert body["practitioner"] == offer["practitioner"], who
+        assert body["practitioner"]["practice_address"] and body["practitioner"]["phone"], who
+        assert body["starts_at_local"] == offer["starts_at"], who
+        assert body["starts_at_local"].endswith("+01:00"), who
+        assert body["ends_at_local"] == offer["ends_at"], who
+        assert body["timezone"] == "Europe/Paris", who
+    coordinator = answers["coordinator read"].json()  # type: ignore[union-attr]
+    assert "patient_display_name" not in coordinator and "patient_phone" not in coordinator
+
+
+def test_outcome_before_the_slot_starts_is_refused(
+    client: TestClient, session: Session, job_runner: JobRunner, clock: FrozenClock
+) -> None:
+    booking = make_booking_scenario(client, session, job_runner)
+    offer = _first_offer(client, booking)
+    referral_id = book(client, booking, offer["slot_id"]).json()["id"]
+    doctor = booking.practitioner_headers(session, offer["practitioner"]["id"])
+    early = client.post(
+        f"/v1/referrals/{referral_id}/outcome", headers=doctor, json={"outcome": "seen"}
+    )
+    assert early.status_code == 409
+    error = early.json()["error"]
+    assert (
+        "once its slot has begun" in error["message"] and error["fields"][0]["field"] == "outcome"
+    )
+    assert client.get(f"/v1/referrals/{referral_id}", headers=doctor).json()["status"] == "booked"
 
 
 def test_outcome_by_the_practitioner(
