@@ -9,6 +9,7 @@ stale copy.
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, func, select
@@ -27,7 +28,6 @@ from app.slots.models import Slot
 from app.tenancy import owned
 
 FEED_PAST = timedelta(weeks=8)
-UID_DOMAIN = "cpts-snp"
 CANCELLED_PREFIX = "[Annulée] "
 
 MODE_LABELS = {
@@ -39,16 +39,27 @@ MODE_LABELS = {
 
 @dataclass(frozen=True)
 class FeedScope:
-    """What every feed of a CPTS needs: its zone, sectors, window and latest change."""
+    """What every feed of a CPTS needs: its zone, sectors, window, latest change, and the
+    deployment's host that makes event UIDs unique among every deployment's."""
 
     cpts: Cpts
     zone: ZoneInfo
     sectors: dict[int | None, Sector]
     since: datetime
     changed_at: datetime
+    uid_domain: str
 
 
-def feed_scope(session: Session, *, token: FeedToken, now: datetime) -> FeedScope:
+def uid_domain(public_base_url: str) -> str:
+    """The deployment's host (and port and path, if any) from its public address, e.g.
+    ``snp.example.org``: the right-hand part of every event UID it serves."""
+    parts = urlsplit(public_base_url)
+    return (parts.netloc + parts.path.rstrip("/")).lower()
+
+
+def feed_scope(
+    session: Session, *, token: FeedToken, now: datetime, public_base_url: str
+) -> FeedScope:
     """The token's CPTS, seen from ``now``. ``changed_at`` covers what no event carries: the
     CPTS's settings, its sectors' names and the latest publication of a rotation."""
     cpts = session.get_one(Cpts, token.cpts_id)
@@ -65,18 +76,21 @@ def feed_scope(session: Session, *, token: FeedToken, now: datetime) -> FeedScop
         sectors=sectors,
         since=now - FEED_PAST,
         changed_at=max([*instants, *([published_at] if published_at else [])]),
+        uid_domain=uid_domain(public_base_url),
     )
 
 
-def practitioner_calendar(session: Session, *, token: FeedToken, now: datetime) -> FeedCalendar:
+def practitioner_calendar(
+    session: Session, *, token: FeedToken, now: datetime, public_base_url: str
+) -> FeedCalendar:
     """A practitioner's on-call shifts and the referrals booked into their slots."""
-    scope = feed_scope(session, token=token, now=now)
+    scope = feed_scope(session, token=token, now=now, public_base_url=public_base_url)
     practitioner = session.get_one(Practitioner, token.practitioner_id)
     shifts = session.scalars(served_shifts(scope).where(Shift.practitioner_id == practitioner.id))
     address = practitioner.practice_address
     events = [
         *(shift_event(s, scope=scope, location=address) for s in shifts),
-        *referral_events(session, practitioner=practitioner, since=scope.since),
+        *referral_events(session, practitioner=practitioner, scope=scope),
     ]
     events.sort(key=lambda e: (e.starts_at, e.uid))
     return FeedCalendar(
@@ -92,11 +106,12 @@ def cpts_calendar(
     *,
     token: FeedToken,
     now: datetime,
+    public_base_url: str,
     profession: Profession | None = None,
     sector_id: int | None = None,
 ) -> FeedCalendar:
     """Every on-call shift of the CPTS within the token's filters, narrowed by the query's."""
-    scope = feed_scope(session, token=token, now=now)
+    scope = feed_scope(session, token=token, now=now, public_base_url=public_base_url)
     query = served_shifts(scope)
     for column, value in (
         (Shift.profession, token.profession),
@@ -155,7 +170,7 @@ def shift_event(
     description += f"\nSecteur : {sector.name}" if sector else ""
     cancelled = shift.status == ShiftStatus.cancelled.value
     return FeedEvent(
-        uid=f"shift-{shift.id}@{UID_DOMAIN}",
+        uid=f"shift-{shift.id}@{scope.uid_domain}",
         starts_at=shift.starts_at,
         ends_at=shift.ends_at,
         summary=(CANCELLED_PREFIX if cancelled else "") + summary,
@@ -169,7 +184,7 @@ def shift_event(
 
 
 def referral_events(
-    session: Session, *, practitioner: Practitioner, since: datetime
+    session: Session, *, practitioner: Practitioner, scope: FeedScope
 ) -> list[FeedEvent]:
     """Referrals into the practitioner's slots: who referred and the reference, no patient."""
     rows = session.execute(
@@ -179,26 +194,33 @@ def referral_events(
         .where(
             Referral.cpts_id == practitioner.cpts_id,
             Referral.practitioner_id == practitioner.id,
-            Referral.slot_starts_at >= since,
+            Referral.slot_starts_at >= scope.since,
         )
         .order_by(Referral.slot_starts_at, Referral.id)
     )
     address = practitioner.practice_address
     return [
-        referral_event(r, ends_at=ends_at, pharmacy=pharmacy, location=address)
+        referral_event(
+            r, ends_at=ends_at, pharmacy=pharmacy, location=address, domain=scope.uid_domain
+        )
         for r, ends_at, pharmacy in rows
     ]
 
 
 def referral_event(
-    referral: Referral, *, ends_at: datetime, pharmacy: Pharmacy, location: str | None
+    referral: Referral,
+    *,
+    ends_at: datetime,
+    pharmacy: Pharmacy,
+    location: str | None,
+    domain: str,
 ) -> FeedEvent:
     """A referral titled "Patient orienté par Pharmacie du Centre — réf. 123": the patient's
     identity and reason stay in the app."""
     cancelled = referral.status == ReferralStatus.cancelled.value
     summary = f"Patient orienté par {pharmacy.name} — réf. {referral.id}"
     return FeedEvent(
-        uid=f"referral-{referral.id}@{UID_DOMAIN}",
+        uid=f"referral-{referral.id}@{domain}",
         starts_at=referral.slot_starts_at,
         ends_at=ends_at,
         summary=(CANCELLED_PREFIX if cancelled else "") + summary,

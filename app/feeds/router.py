@@ -114,7 +114,10 @@ def revoke_feed_token(
 def practitioner_feed(request: Request, session: SessionDep, now: NowDep, token: str) -> Response:
     """A practitioner's on-call shifts and referred patients (without identity), as iCal."""
     feed = service.active_feed(session, kind=FeedKind.practitioner, secret=token)
-    return calendar_response(request, content.practitioner_calendar(session, token=feed, now=now))
+    calendar = content.practitioner_calendar(
+        session, token=feed, now=now, public_base_url=request.app.state.settings.public_base_url
+    )
+    return calendar_response(request, calendar)
 
 
 @feed_route("/ical/cpts/{token}.ics")
@@ -129,6 +132,11 @@ def cpts_feed(
     """The CPTS's on-call shifts within the token's filters, narrowed by the query's."""
     feed = service.active_feed(session, kind=FeedKind.cpts, secret=token)
     calendar = content.cpts_calendar(
-        session, token=feed, now=now, profession=profession, sector_id=sector_id
+        session,
+        token=feed,
+        now=now,
+        public_base_url=request.app.state.settings.public_base_url,
+        profession=profession,
+        sector_id=sector_id,
     )
     return calendar_response(request, calendar)

@@ -11,12 +11,15 @@ import recurring_ical_events
 from fastapi.testclient import TestClient
 from icalendar import Calendar, Event
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from app.auth import hash_token
-from app.feeds.content import cpts_calendar
-from app.feeds.ical import escape_text, fold
+from app.clock import get_now
+from app.config import Settings
+from app.feeds.content import cpts_calendar, uid_domain
+from app.feeds.ical import FeedCalendar, FeedEvent, escape_text, fold, render
 from app.feeds.models import FeedToken
+from app.main import create_app
 from app.practitioners.models import Practitioner
 from app.rotations.jobs import JobRunner
 from tests.app.rotation_scenarios import make_scenario, solved_rotation
@@ -26,6 +29,8 @@ from tests.factories import first_field_error, make_territory
 
 PARIS = ZoneInfo("Europe/Paris")
 PATIENT = {"display_name": "Jeanne Dupont-Lemoine", "birth_year": 1951, "phone": "06 98 76 54 32"}
+BASE_URL = Settings().public_base_url
+UID_HOST = uid_domain(BASE_URL)
 ADDRESS = "12, rue de la République; 69200 Vénissieux (cabinet médical du centre-ville)"
 
 
@@ -86,14 +91,14 @@ def test_practitioner_feed_shows_shifts_and_referrals_without_patient_identity(
         assert identity not in text
     events = events_by_uid(text)
     shifts = practitioner_shifts(client, booking, practitioner_id)
-    assert set(events) == {f"shift-{s['id']}@cpts-snp" for s in shifts} | {
-        f"referral-{referral['id']}@cpts-snp"
+    assert set(events) == {f"shift-{s['id']}@{UID_HOST}" for s in shifts} | {
+        f"referral-{referral['id']}@{UID_HOST}"
     }
-    shift_event = events[f"shift-{shifts[0]['id']}@cpts-snp"]
+    shift_event = events[f"shift-{shifts[0]['id']}@{UID_HOST}"]
     assert shift_event["SUMMARY"] == "Astreinte SNP — 14h-20h"
     assert shift_event["LOCATION"] == ADDRESS
     assert shift_event["STATUS"] == "CONFIRMED"
-    referral_event = events[f"referral-{referral['id']}@cpts-snp"]
+    referral_event = events[f"referral-{referral['id']}@{UID_HOST}"]
     assert (
         referral_event["SUMMARY"]
         == f"Patient orienté par Pharmacie du Centre — réf. {referral['id']}"
@@ -158,7 +163,7 @@ def test_dst_days_stay_14_to_20_local(
     )
     shifts = client.get(f"/v1/rotations/{rotation_id}/shifts", headers=headers).json()["items"]
     assert sorted(str(e["UID"]) for e in expanded) == sorted(
-        f"shift-{s['id']}@cpts-snp" for s in shifts
+        f"shift-{s['id']}@{UID_HOST}" for s in shifts
     )
     by_day = {e.start.date(): e for e in expanded}
     for event in expanded:
@@ -176,7 +181,7 @@ def test_uids_are_stable_and_an_amendment_bumps_sequence_and_cancels(
     first, second = client.get(feed_path(issued)), client.get(feed_path(issued))
     assert first.content == second.content and first.headers["etag"] == second.headers["etag"]
     shift = practitioner_shifts(client, booking, practitioner_id)[-1]
-    uid = f"shift-{shift['id']}@cpts-snp"
+    uid = f"shift-{shift['id']}@{UID_HOST}"
     assert events_by_uid(first.text)[uid]["SEQUENCE"] == shift["sequence"] == 0
     cancelled = client.post(
         f"/v1/rotations/{booking.rotation_id}/shifts/{shift['id']}/cancel",
@@ -225,10 +230,10 @@ def test_publishing_a_rotation_moves_the_feeds_last_modified(
     )
     issued = client.post("/v1/feed-tokens/cpts", headers=headers, json={}).json()
     token = session.get_one(FeedToken, issued["id"])
-    before = cpts_calendar(session, token=token, now=clock.now)
+    before = cpts_calendar(session, token=token, now=clock.now, public_base_url=BASE_URL)
     assert client.post(f"/v1/rotations/{rotation_id}/publish", headers=headers).status_code == 200
     session.expire_all()
-    after = cpts_calendar(session, token=token, now=clock.now)
+    after = cpts_calendar(session, token=token, now=clock.now, public_base_url=BASE_URL)
     assert before.events == [] and after.events
     assert after.last_modified > before.last_modified
 
@@ -323,7 +328,7 @@ def test_cpts_feed_filters_by_profession_and_sector_and_shows_no_referral(
         f"/v1/rotations/{booking.rotation_id}/shifts?limit=200", headers=coordinator
     ).json()["items"]
     events = events_by_uid(text)
-    assert set(events) == {f"shift-{s['id']}@cpts-snp" for s in shifts}
+    assert set(events) == {f"shift-{s['id']}@{UID_HOST}" for s in shifts}
     assert "Patient orienté" not in text and PATIENT["display_name"] not in text
     assert "X-WR-CALNAME:Astreintes SNP — CPTS Rotation" in text
     gp_sector = {"profession": "gp", "sector_id": sector_id}
@@ -346,3 +351,64 @@ def test_text_is_escaped_and_lines_fold_at_75_octets_between_characters() -> Non
     assert all(part.startswith(" ") for part in parts[1:])
     assert parts[0] + "".join(part[1:] for part in parts[1:]) == line
     assert fold("SUMMARY:court") == "SUMMARY:court"
+
+
+def test_event_uids_carry_the_deployments_host(
+    client: TestClient,
+    session: Session,
+    session_factory: sessionmaker[Session],
+    job_runner: JobRunner,
+    clock: FrozenClock,
+) -> None:
+    booking = make_booking_scenario(client, session, job_runner)
+    _, issued, _ = booked_practitioner_feed(client, session, booking)
+    uids = {}
+    for host in ("snp.cpts-a.example.org", "snp.cpts-b.example.org"):
+        settings = Settings(run_jobs=False, public_base_url=f"https://{host}/")
+        with TestClient(create_app(settings, session_factory=session_factory)) as other:
+            other.app.dependency_overrides[get_now] = lambda: clock.now  # type: ignore[attr-defined]
+            uids[host] = set(events_by_uid(other.get(feed_path(issued)).text))
+        assert uids[host] and all(uid.endswith(f"@{host}") for uid in uids[host]), uids[host]
+    assert not uids["snp.cpts-a.example.org"] & uids["snp.cpts-b.example.org"]
+    assert uid_domain("https://SNP.example.org:8443/cpts-a/") == "snp.example.org:8443/cpts-a"
+
+
+def _feed_event(starts_at: datetime) -> FeedEvent:
+    return FeedEvent(
+        uid=f"shift-{starts_at:%Y%m%d}@snp.example.org",
+        starts_at=starts_at,
+        ends_at=starts_at + timedelta(hours=6),
+        summary="Astreinte SNP — 14h-20h",
+        description="Astreinte de soins non programmés",
+        location=None,
+        sequence=0,
+        cancelled=False,
+        created=starts_at,
+        last_modified=starts_at,
+    )
+
+
+def test_vtimezone_covers_every_event_of_the_feed() -> None:
+    for zone_name in ("Europe/Paris", "America/Cayenne", "Indian/Reunion", "Pacific/Noumea"):
+        zone = ZoneInfo(zone_name)
+        days = [date(2026, 10, 25), date(2026, 12, 31), date(2027, 3, 28), date(2028, 10, 29)]
+        starts = [datetime.combine(day, time(14), zone) for day in days]
+        feed = FeedCalendar(
+            name="Astreintes",
+            timezone=zone_name,
+            events=[_feed_event(s) for s in starts],
+            last_modified=starts[-1],
+        )
+        calendar = Calendar.from_ical(render(feed))
+        assert calendar.get_missing_tzids() == set()
+        (vtimezone,) = calendar.walk("VTIMEZONE")
+        described = vtimezone.to_tz()
+        observances = [o.DTSTART for o in vtimezone.walk() if o.name in ("STANDARD", "DAYLIGHT")]
+        for event in calendar.walk("VEVENT"):
+            for instant in (event.start, event.end):
+                wall = instant.replace(tzinfo=None)
+                assert min(observances) <= wall, (zone_name, wall)
+                assert wall.replace(tzinfo=described).utcoffset() == instant.utcoffset(), (
+                    zone_name,
+                    wall,
+                )
