@@ -13,12 +13,17 @@ COPY solver ./solver
 COPY migrations ./migrations
 RUN pip install . \
     && useradd --create-home --uid 10001 snp \
-    && mkdir -p /var/lib/cpts-snp && chown snp /var/lib/cpts-snp
+    && mkdir -p /var/lib/cpts-snp && chown 10001 /var/lib/cpts-snp
 
-USER snp
+# Numeric, so orchestrators can check that the image does not run as root.
+USER 10001
 ENV HOST=0.0.0.0 \
     PORT=8000 \
     DATABASE_URL=sqlite:////var/lib/cpts-snp/cpts-snp.db
+# The default SQLite database lives here: mount a volume to keep it across containers.
+VOLUME ["/var/lib/cpts-snp"]
 EXPOSE 8000
-HEALTHCHECK --interval=30s --timeout=3s CMD python -c "import urllib.request,sys; urllib.request.urlopen('http://127.0.0.1:8000/healthz')" || exit 1
+# Exec form (no shell); reads PORT when it runs, so `-e PORT=9000` is checked on 9000.
+HEALTHCHECK --interval=30s --timeout=3s \
+    CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:' + os.environ.get('PORT', '8000') + '/healthz', timeout=2)"]
 CMD ["cpts-snp", "serve"]
