@@ -3,7 +3,6 @@
 import argparse
 import sys
 from collections.abc import Callable
-from datetime import date
 from pathlib import Path
 from typing import TypeVar
 
@@ -16,7 +15,7 @@ from app.config import get_settings
 from app.cpts.schemas import CptsCreate
 from app.cpts.service import create_cpts
 from app.db import make_engine, make_session_factory
-from app.demo import DemoTokens, seed_demo
+from app.demo import DemoTokens, demo_today, seed_demo
 from app.notifications.worker import NotificationWorker
 from app.referrals.service import purge_identities
 from app.users.models import Role
@@ -88,7 +87,7 @@ def _create_cpts(args: argparse.Namespace) -> None:
 
 
 def _seed_demo(args: argparse.Namespace) -> None:
-    tokens = _in_transaction(lambda session: seed_demo(session, today=date.today()))
+    tokens = _in_transaction(lambda session: seed_demo(session, today=demo_today()))
     lines = _token_lines(tokens)
     Path(args.tokens_file).write_text("\n".join(lines) + "\n", encoding="utf-8")
     _say(f"Demo territory ready (CPTS {tokens.cpts_id}). Tokens, also in {args.tokens_file}:")

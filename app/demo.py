@@ -1,12 +1,20 @@
-"""A realistic demo territory (Vénissieux-size) to try the service on a fresh machine."""
+"""A realistic demo territory (Vénissieux-size) to try the service on a fresh machine.
+
+Seeding leaves a published rotation from today to four weeks ahead, solved here and now,
+so a pharmacist's search finds slots at once; every run revokes the tokens the previous
+run printed and prints fresh ones.
+"""
 
 import random
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+import solver
+from app.auth import Principal
 from app.availability.models import Absence, Preference
 from app.coverage.models import CoverageRule
 from app.cpts.models import Cpts, Sector
@@ -16,11 +24,20 @@ from app.identifiers import with_luhn_key
 from app.pharmacies.models import Pharmacy
 from app.practitioners.models import Practitioner
 from app.professions import Profession
-from app.users.models import Role, User
+from app.rotations.models import Rotation, RotationStatus
+from app.rotations.schemas import RotationCreate
+from app.rotations.service import create_rotation, publish_rotation
+from app.rotations.solving import build_input, store_solution
+from app.tenancy import owned
+from app.users.models import ApiToken, Role, User
 from app.users.schemas import UserCreate
 from app.users.service import create_user, issue_token
 
 DEMO_NAME = "CPTS Démo Vénissieux"
+DEMO_TIMEZONE = "Europe/Paris"
+TOKEN_LABEL = "seed-demo"
+PUBLISHED_AHEAD = timedelta(weeks=4)
+SOLVE = solver.SolverConfig(time_limit_s=10.0, seed=0)
 CENTRE = (45.6975, 4.8867)
 SECTORS = {
     "Nord": ["Vénissieux Nord", "Saint-Fons"],
@@ -190,10 +207,11 @@ def _coverage_rules(cpts_id: int, sectors: list[Sector]) -> list[CoverageRule]:
                         required=required,
                     )
                 )
-        rules.append(
+        rules.extend(
             CoverageRule(
-                cpts_id=cpts_id, day_kind="sat", profession="gp", sector_id=sector.id, required=1
+                cpts_id=cpts_id, day_kind=day_kind, profession="gp", sector_id=sector.id, required=1
             )
+            for day_kind in ("sat", "sun", "holiday")
         )
     return rules
 
@@ -227,6 +245,16 @@ def _availability(
 
 
 def _tokens(session: Session, cpts_id: int) -> DemoTokens:
+    """Revoke the tokens earlier runs printed, then issue one per role."""
+    session.execute(
+        update(ApiToken)
+        .where(
+            ApiToken.cpts_id == cpts_id,
+            ApiToken.label == TOKEN_LABEL,
+            ApiToken.revoked_at.is_(None),
+        )
+        .values(revoked_at=datetime.now(UTC))
+    )
     users = {
         role: session.scalars(
             select(User).where(User.cpts_id == cpts_id, User.role == role.value).order_by(User.id)
@@ -236,7 +264,7 @@ def _tokens(session: Session, cpts_id: int) -> DemoTokens:
     secrets = {}
     for role, user in users.items():
         assert user is not None, f"demo territory has no {role.value} user"
-        secrets[role] = issue_token(session, user=user, label="seed-demo")[1]
+        secrets[role] = issue_token(session, user=user, label=TOKEN_LABEL)[1]
     return DemoTokens(
         cpts_id=cpts_id,
         coordinator=secrets[Role.coordinator],
@@ -246,7 +274,7 @@ def _tokens(session: Session, cpts_id: int) -> DemoTokens:
 
 
 def _create_territory(session: Session, rng: random.Random, today: date) -> Cpts:
-    cpts = create_cpts(session, data=CptsCreate(name=DEMO_NAME))
+    cpts = create_cpts(session, data=CptsCreate(name=DEMO_NAME, timezone=DEMO_TIMEZONE))
     sectors = [Sector(cpts_id=cpts.id, name=n, communes=c) for n, c in SECTORS.items()]
     session.add_all(sectors)
     session.flush()
@@ -268,9 +296,61 @@ def _create_territory(session: Session, rng: random.Random, today: date) -> Cpts
     return cpts
 
 
+def unplanned_days(session: Session, *, cpts_id: int, today: date) -> tuple[date, date] | None:
+    """The days from ``today`` to four weeks ahead that no live rotation plans yet (from the
+    end of those already under way to the start of the next), or None when none is left."""
+    last = today + PUBLISHED_AHEAD
+    live = session.scalars(
+        owned(Rotation, cpts_id)
+        .where(
+            Rotation.status != RotationStatus.archived.value,
+            Rotation.period_end >= today,
+            Rotation.period_start <= last,
+        )
+        .order_by(Rotation.period_start)
+    ).all()
+    first = today
+    for rotation in live:
+        if rotation.period_start <= first:
+            first = max(first, rotation.period_end + timedelta(days=1))
+    for rotation in live:
+        if rotation.period_start >= first:
+            last = min(last, rotation.period_start - timedelta(days=1))
+    return (first, last) if first <= last else None
+
+
+def _publish_coming_weeks(session: Session, *, cpts_id: int, today: date) -> None:
+    """Solve and publish a rotation for the coming days no rotation plans yet."""
+    days = unplanned_days(session, cpts_id=cpts_id, today=today)
+    if days is None:
+        return
+    coordinator = session.scalars(
+        select(User)
+        .where(User.cpts_id == cpts_id, User.role == Role.coordinator.value)
+        .order_by(User.id)
+    ).first()
+    assert coordinator is not None, "demo territory has no coordinator"
+    principal = Principal(coordinator.id, cpts_id, Role.coordinator, None, None)
+    rotation = create_rotation(
+        session, cpts_id=cpts_id, data=RotationCreate(period_start=days[0], period_end=days[1])
+    )
+    solve_input = build_input(session, rotation=rotation)
+    result = solver.solve(solve_input.instance, SOLVE)
+    store_solution(session, rotation=rotation, solve_input=solve_input, result=result)
+    publish_rotation(session, principal=principal, rotation_id=rotation.id)
+
+
+def demo_today() -> date:
+    """Today in the demo territory's timezone."""
+    return datetime.now(UTC).astimezone(ZoneInfo(DEMO_TIMEZONE)).date()
+
+
 def seed_demo(session: Session, *, today: date, seed: int = 69200) -> DemoTokens:
-    """Create the demo territory once (later calls reuse it) and issue fresh tokens."""
+    """Create the demo territory once (later calls reuse it), make sure a published rotation
+    covers today and the next four weeks, revoke the previous demo tokens and issue fresh
+    ones."""
     cpts = session.scalar(select(Cpts).where(Cpts.name == DEMO_NAME))
     if cpts is None:
         cpts = _create_territory(session, random.Random(seed), today)
+    _publish_coming_weeks(session, cpts_id=cpts.id, today=today)
     return _tokens(session, cpts.id)

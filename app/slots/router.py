@@ -12,6 +12,7 @@ from app.clock import NowDep
 from app.cpts.models import Cpts
 from app.db import SessionDep
 from app.errors import Conflict, Forbidden, NotFound, RuleViolation, error_responses
+from app.pagination import Page, PageDep
 from app.practitioners.service import get_practitioner_for
 from app.professions import Profession
 from app.slots import service
@@ -21,7 +22,7 @@ from app.slots.search import MAX_WITHIN_HOURS, SlotQuery, search_slots
 from app.users.models import Role
 
 router = APIRouter(prefix="/v1", tags=["slots"])
-OFFERS_JSON = TypeAdapter(list[SlotOffer])
+OFFERS_JSON = TypeAdapter(Page[SlotOffer])
 
 Searcher = Annotated[Principal, Depends(require_roles(Role.pharmacist, Role.coordinator))]
 
@@ -40,19 +41,19 @@ def _parse_near(near: str | None) -> tuple[float, float] | None:
     return latitude, longitude
 
 
-@router.get("/slots", response_model=list[SlotOffer], responses=error_responses(RuleViolation))
+@router.get("/slots", response_model=Page[SlotOffer], responses=error_responses(RuleViolation))
 def find_slots(
     request: Request,
     session: SessionDep,
     user: Searcher,
     now: NowDep,
+    page: PageDep,
     profession: Profession | None = None,
     within_hours: Annotated[int, Query(ge=1, le=MAX_WITHIN_HOURS)] = 24,
     same_day: bool = False,
     sector_id: int | None = None,
     near: Annotated[str | None, Query(description="latitude,longitude")] = None,
     mode: ConsultationMode | None = None,
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> Response:
     """Open slots from now + minimum notice up to ``within_hours`` (or the end of today with
     ``same_day``), by start time then distance from ``near`` or the caller's pharmacy."""
@@ -63,18 +64,19 @@ def find_slots(
         sector_id=sector_id,
         near=_parse_near(near),
         mode=mode,
-        limit=limit,
     )
-    offers = search_slots(
+    offers, total = search_slots(
         session,
         cache=request.app.state.open_slots,
         cpts_id=user.cpts_id,
         query=query,
+        page=page,
         now=now,
         pharmacy_id=user.pharmacy_id,
     )
+    found = Page[SlotOffer](items=offers, total=total, limit=page.limit, offset=page.offset)
     # The offers are already validated models: serialise once, skip FastAPI's re-validation.
-    return Response(OFFERS_JSON.dump_json(offers), media_type="application/json")
+    return Response(OFFERS_JSON.dump_json(found), media_type="application/json")
 
 
 def _slot_public(slot: Slot, zone: ZoneInfo, now: datetime) -> SlotPublic:

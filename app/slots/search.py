@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.cpts.models import Cpts
+from app.pagination import PageParams
 from app.pharmacies.models import Pharmacy
 from app.practitioners.models import Practitioner
 from app.slots.models import Slot, SlotStatus
@@ -41,7 +42,6 @@ class SlotQuery:
     sector_id: int | None = None
     near: tuple[float, float] | None = None
     mode: ConsultationMode | None = None
-    limit: int = 20
 
 
 @dataclass(frozen=True)
@@ -238,10 +238,12 @@ def search_slots(
     cache: OpenSlotCache,
     cpts_id: int,
     query: SlotQuery,
+    page: PageParams,
     now: datetime,
     pharmacy_id: int | None,
-) -> list[SlotOffer]:
-    """Open slots by start time, then distance from ``query.near`` (or the pharmacy)."""
+) -> tuple[list[SlotOffer], int]:
+    """A page of open slots by start time, then distance from ``query.near`` (or the
+    pharmacy), and how many match in all. Only the page's offers are built."""
     rules = cache.snapshot(session, cpts_id=cpts_id, now=now, earliest=now, latest=now).rules
     earliest, latest = bookable_window(
         rules, now=now, within_hours=query.within_hours, same_day=query.same_day
@@ -249,21 +251,23 @@ def search_slots(
     snapshot = cache.snapshot(session, cpts_id=cpts_id, now=now, earliest=earliest, latest=latest)
     origin = query.near or snapshot.pharmacies.get(pharmacy_id or 0)
     zone = ZoneInfo(rules.timezone)
-    offers = [
-        _offer(row, origin, zone) for row in snapshot.rows if _matches(row, query, earliest, latest)
+    found = [
+        (row, _distance(row, origin))
+        for row in snapshot.rows
+        if _matches(row, query, earliest, latest)
     ]
-    offers.sort(
-        key=lambda o: (o.starts_at, o.distance_km if o.distance_km is not None else math.inf)
-    )
-    return offers[: query.limit]
+    found.sort(key=lambda item: (item[0].starts_at, math.inf if item[1] is None else item[1]))
+    shown = found[page.offset : page.offset + page.limit]
+    return [_offer(row, distance, zone) for row, distance in shown], len(found)
 
 
-def _offer(row: OfferRow, origin: tuple[float, float] | None, zone: ZoneInfo) -> SlotOffer:
-    where = (
-        (row.latitude, row.longitude)
-        if row.latitude is not None and row.longitude is not None
-        else None
-    )
+def _distance(row: OfferRow, origin: tuple[float, float] | None) -> float | None:
+    if origin is None or row.latitude is None or row.longitude is None:
+        return None
+    return round(distance_km(origin, (row.latitude, row.longitude)), 2)
+
+
+def _offer(row: OfferRow, distance: float | None, zone: ZoneInfo) -> SlotOffer:
     return SlotOffer(
         slot_id=row.slot_id,
         starts_at=row.starts_at.astimezone(zone),
@@ -271,7 +275,7 @@ def _offer(row: OfferRow, origin: tuple[float, float] | None, zone: ZoneInfo) ->
         profession=row.profession,
         sector_id=row.sector_id,
         modes=modes_of(row),
-        distance_km=round(distance_km(origin, where), 2) if origin and where else None,
+        distance_km=distance,
         practitioner=OfferedPractitioner(
             id=row.practitioner_id,
             name=f"{row.first_name} {row.last_name}",

@@ -67,7 +67,7 @@ def _race(app: FastAPI, headers: dict[str, str]) -> list[int]:
         time.sleep(0.02)
     base = f"http://127.0.0.1:{port}"
     try:
-        slot_id = httpx.get(f"{base}/v1/slots", headers=headers).json()[0]["slot_id"]
+        slot_id = httpx.get(f"{base}/v1/slots", headers=headers).json()["items"][0]["slot_id"]
         return _book_all_at_once(base, headers, slot_id)
     finally:
         server.should_exit = True

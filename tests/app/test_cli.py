@@ -55,9 +55,13 @@ def test_seed_demo_builds_a_venissieux_size_territory(database_url: str, tmp_pat
     tokens_file = tmp_path / "tokens.env"
     main(["migrate"])
     main(["seed-demo", "--tokens-file", str(tokens_file)])
+    earlier = dict(line.split("=", 1) for line in tokens_file.read_text().splitlines())
     main(["seed-demo", "--tokens-file", str(tokens_file)])
     tokens = dict(line.split("=", 1) for line in tokens_file.read_text().splitlines())
     client = _client(database_url)
+    for role, token in earlier.items():
+        revoked = client.get("/v1/me", headers={"Authorization": f"Bearer {token}"})
+        assert revoked.status_code == 401, role
     factory = client.app.state.session_factory  # type: ignore[attr-defined]
     with factory() as session:
         assert _count_by_profession(session) == {"gp": 40, "physio": 30, "nurse": 50}
@@ -66,6 +70,8 @@ def test_seed_demo_builds_a_venissieux_size_territory(database_url: str, tmp_pat
     assert client.get("/v1/sectors", headers=coordinator).json()["total"] == 3
     pharmacist = {"Authorization": f"Bearer {tokens['PHARMACIST_TOKEN']}"}
     assert client.get("/v1/me", headers=pharmacist).json()["role"] == "pharmacist"
+    found = client.get("/v1/slots?profession=gp&within_hours=24", headers=pharmacist).json()
+    assert found["items"], "the demo's pharmacist finds a GP slot within 24 h, now"
 
 
 def _count_by_profession(session: Session) -> dict[str, int]:

@@ -57,7 +57,7 @@ def booked_practitioner_feed(
 ) -> tuple[dict, dict, int]:
     """Book the first open slot for ``PATIENT``; issue its practitioner's feed.
     Returns the referral, the issued feed and the practitioner's id."""
-    offer = client.get("/v1/slots", headers=booking.pharmacist).json()[0]
+    offer = client.get("/v1/slots", headers=booking.pharmacist).json()["items"][0]
     referral = book(client, booking, offer["slot_id"], patient=PATIENT)
     assert referral.status_code == 201, referral.text
     practitioner_id = offer["practitioner"]["id"]

@@ -127,7 +127,7 @@ def subscribed_booking(
 ) -> Subscribed:
     """The booking scenario, the first offered slot, and its practitioner subscribed."""
     booking = make_booking_scenario(client, session, runner)
-    offer = client.get("/v1/slots", headers=booking.pharmacist).json()[0]
+    offer = client.get("/v1/slots", headers=booking.pharmacist).json()["items"][0]
     headers = booking.practitioner_headers(session, offer["practitioner"]["id"])
     session.commit()
     address = "dr.docteur@medecin.mssante.fr" if email else None
@@ -422,7 +422,7 @@ def test_restarted_worker_neither_loses_nor_duplicates_with_real_commits(
                 headers = booking.practitioner_headers(session, gp.id)
                 session.commit()
                 subscribe(client, headers, email=f"gp{gp.id}@example.org", webhook=receiver.url)
-        offers = client.get("/v1/slots", headers=booking.pharmacist).json()
+        offers = client.get("/v1/slots", headers=booking.pharmacist).json()["items"]
         assert len(offers) >= 2
         for n, offer in enumerate(offers):
             assert book(client, booking, offer["slot_id"], key=f"k{n}").status_code == 201

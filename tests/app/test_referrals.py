@@ -15,7 +15,7 @@ from tests.conftest import FrozenClock
 
 
 def _first_offer(client: TestClient, booking: BookingScenario) -> dict:
-    return client.get("/v1/slots", headers=booking.pharmacist).json()[0]
+    return client.get("/v1/slots", headers=booking.pharmacist).json()["items"][0]
 
 
 def test_booking_takes_the_slot_and_a_second_gets_409(
@@ -30,7 +30,9 @@ def test_booking_takes_the_slot_and_a_second_gets_409(
     assert body["practitioner_id"] == offer["practitioner"]["id"]
     second = book(client, booking, offer["slot_id"], key="key-2")
     assert second.status_code == 409 and second.json()["error"]["code"] == "slot_taken"
-    remaining = [o["slot_id"] for o in client.get("/v1/slots", headers=booking.pharmacist).json()]
+    remaining = [
+        o["slot_id"] for o in client.get("/v1/slots", headers=booking.pharmacist).json()["items"]
+    ]
     assert offer["slot_id"] not in remaining
 
 
@@ -143,7 +145,9 @@ def test_cancel_reopens_the_slot(
     assert client.post(f"/v1/referrals/{referral_id}/cancel", headers=doctor).status_code == 403
     cancelled = client.post(f"/v1/referrals/{referral_id}/cancel", headers=booking.pharmacist)
     assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
-    ids = [o["slot_id"] for o in client.get("/v1/slots", headers=booking.pharmacist).json()]
+    ids = [
+        o["slot_id"] for o in client.get("/v1/slots", headers=booking.pharmacist).json()["items"]
+    ]
     assert offer["slot_id"] in ids
     again = book(client, booking, offer["slot_id"], key="after-cancel")
     assert again.status_code == 201
@@ -280,7 +284,7 @@ def test_replaced_shift_flags_its_booked_referral(
     flagged = client.get("/v1/referrals?needs_attention=true", headers=booking.coordinator).json()
     assert [r["id"] for r in flagged["items"]] == [referral_id]
     assert "cancelled" in flagged["items"][0]["needs_attention"]
-    assert client.get("/v1/slots", headers=booking.pharmacist).json() == []
+    assert client.get("/v1/slots", headers=booking.pharmacist).json()["items"] == []
 
 
 def test_pharmacy_that_referred_patients_cannot_be_deleted(
