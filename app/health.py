@@ -9,13 +9,17 @@ from sqlalchemy.orm import Session, sessionmaker
 router = APIRouter(tags=["health"])
 
 
-@router.get("/healthz")
+@router.get("/healthz", summary="Liveness probe")
 def healthz() -> dict[str, str]:
     """The process is up."""
     return {"status": "ok"}
 
 
-@router.get("/readyz", responses={503: {"description": "database unreachable"}})
+@router.get(
+    "/readyz",
+    summary="Readiness probe (database reachable)",
+    responses={503: {"description": "database unreachable"}},
+)
 def readyz(request: Request) -> JSONResponse:
     """The process can reach its database."""
     factory: sessionmaker[Session] = request.app.state.session_factory

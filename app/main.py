@@ -14,6 +14,7 @@ from app.config import Settings, get_settings
 from app.coverage.router import router as coverage_router
 from app.cpts.router import router as cpts_router
 from app.db import make_engine, make_session_factory
+from app.docs import install_docs
 from app.errors import install_error_handlers
 from app.feeds.router import router as feeds_router
 from app.notifications.router import router as notifications_router
@@ -76,13 +77,21 @@ def create_app(
         if engine is not None:
             engine.dispose()
 
-    app = FastAPI(title="cpts-snp", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(
+        title="cpts-snp",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+    )
     app.state.settings = settings
     app.state.open_slots = OpenSlotCache()
     app.state.principals = PrincipalCache()
     if session_factory is not None:
         app.state.session_factory = session_factory
     install_error_handlers(app)
+    install_docs(app)
     for router in (
         health.router,
         cpts_router,

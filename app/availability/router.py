@@ -38,6 +38,7 @@ router = APIRouter(
 
 @router.post(
     "/absences",
+    summary="Declare an absence",
     response_model=AbsencePublic,
     status_code=status.HTTP_201_CREATED,
     responses=error_responses(RuleViolation, Conflict),
@@ -51,7 +52,10 @@ def create_absence(
 
 
 @router.get(
-    "/absences", response_model=Page[AbsencePublic], responses=error_responses(RuleViolation)
+    "/absences",
+    summary="List a practitioner's absences",
+    response_model=Page[AbsencePublic],
+    responses=error_responses(RuleViolation),
 )
 def list_absences(
     session: SessionDep,
@@ -72,7 +76,7 @@ def list_absences(
     return Page(items=items, total=total, limit=page.limit, offset=page.offset)
 
 
-@router.get("/absences/{absence_id}", response_model=AbsencePublic)
+@router.get("/absences/{absence_id}", summary="Read an absence", response_model=AbsencePublic)
 def read_absence(
     session: SessionDep, practitioner: PractitionerInReach, absence_id: int
 ) -> AbsencePublic:
@@ -83,6 +87,7 @@ def read_absence(
 
 @router.patch(
     "/absences/{absence_id}",
+    summary="Change an absence",
     response_model=AbsencePublic,
     responses=error_responses(RuleViolation, Conflict),
 )
@@ -96,7 +101,9 @@ def update_absence(
     return AbsencePublic.model_validate(absence)
 
 
-@router.delete("/absences/{absence_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete(
+    "/absences/{absence_id}", summary="Withdraw an absence", status_code=status.HTTP_204_NO_CONTENT
+)
 def delete_absence(session: SessionDep, practitioner: PractitionerInReach, absence_id: int) -> None:
     """Withdraw an absence."""
     service.delete_absence(session, practitioner=practitioner, absence_id=absence_id)
@@ -104,6 +111,7 @@ def delete_absence(session: SessionDep, practitioner: PractitionerInReach, absen
 
 @router.post(
     "/preferences",
+    summary="Prefer or avoid a weekday or a date",
     response_model=PreferencePublic,
     status_code=status.HTTP_201_CREATED,
     responses=error_responses(Conflict),
@@ -116,7 +124,11 @@ def create_preference(
     return PreferencePublic.model_validate(preference)
 
 
-@router.get("/preferences", response_model=Page[PreferencePublic])
+@router.get(
+    "/preferences",
+    summary="List a practitioner's preferences",
+    response_model=Page[PreferencePublic],
+)
 def list_preferences(
     session: SessionDep, practitioner: PractitionerInReach, page: PageDep
 ) -> Page[PreferencePublic]:
@@ -126,7 +138,9 @@ def list_preferences(
     return Page(items=items, total=total, limit=page.limit, offset=page.offset)
 
 
-@router.get("/preferences/{preference_id}", response_model=PreferencePublic)
+@router.get(
+    "/preferences/{preference_id}", summary="Read a preference", response_model=PreferencePublic
+)
 def read_preference(
     session: SessionDep, practitioner: PractitionerInReach, preference_id: int
 ) -> PreferencePublic:
@@ -137,7 +151,11 @@ def read_preference(
     return PreferencePublic.model_validate(preference)
 
 
-@router.delete("/preferences/{preference_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete(
+    "/preferences/{preference_id}",
+    summary="Withdraw a preference",
+    status_code=status.HTTP_204_NO_CONTENT,
+)
 def delete_preference(
     session: SessionDep, practitioner: PractitionerInReach, preference_id: int
 ) -> None:

@@ -21,7 +21,7 @@ router = APIRouter(
 )
 
 
-@router.get("", response_model=Page[CoverageRulePublic])
+@router.get("", summary="List coverage rules", response_model=Page[CoverageRulePublic])
 def list_rules(
     session: SessionDep,
     user: CoordinatorOrPractitioner,
@@ -45,6 +45,7 @@ def list_rules(
 
 @router.post(
     "",
+    summary="Add a coverage rule",
     response_model=CoverageRulePublic,
     status_code=status.HTTP_201_CREATED,
     responses=error_responses(RuleViolation, Conflict),
@@ -58,7 +59,10 @@ def create_rule(
 
 
 @router.put(
-    "", response_model=list[CoverageRulePublic], responses=error_responses(RuleViolation, Conflict)
+    "",
+    summary="Replace every coverage rule at once",
+    response_model=list[CoverageRulePublic],
+    responses=error_responses(RuleViolation, Conflict),
 )
 def replace_rules(
     session: SessionDep, user: Coordinator, data: CoverageRuleSet
@@ -68,7 +72,12 @@ def replace_rules(
     return [CoverageRulePublic.model_validate(r) for r in rules]
 
 
-@router.get("/{rule_id}", response_model=CoverageRulePublic, responses=error_responses(NotFound))
+@router.get(
+    "/{rule_id}",
+    summary="Read a coverage rule",
+    response_model=CoverageRulePublic,
+    responses=error_responses(NotFound),
+)
 def read_rule(
     session: SessionDep, user: CoordinatorOrPractitioner, rule_id: int
 ) -> CoverageRulePublic:
@@ -77,7 +86,12 @@ def read_rule(
     return CoverageRulePublic.model_validate(rule)
 
 
-@router.patch("/{rule_id}", response_model=CoverageRulePublic, responses=error_responses(NotFound))
+@router.patch(
+    "/{rule_id}",
+    summary="Change how many practitioners a rule asks for",
+    response_model=CoverageRulePublic,
+    responses=error_responses(NotFound),
+)
 def update_rule(
     session: SessionDep, user: Coordinator, rule_id: int, data: CoverageRuleUpdate
 ) -> CoverageRulePublic:
@@ -87,7 +101,10 @@ def update_rule(
 
 
 @router.delete(
-    "/{rule_id}", status_code=status.HTTP_204_NO_CONTENT, responses=error_responses(NotFound)
+    "/{rule_id}",
+    summary="Remove a coverage rule",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=error_responses(NotFound),
 )
 def delete_rule(session: SessionDep, user: Coordinator, rule_id: int) -> None:
     """Remove a rule: that scope then needs nobody (coordinator)."""

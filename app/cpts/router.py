@@ -38,20 +38,25 @@ def _settings_public(cpts: Cpts) -> SettingsPublic:
     )
 
 
-@router.get("/settings", response_model=SettingsPublic)
+@router.get("/settings", summary="Read the CPTS settings", response_model=SettingsPublic)
 def read_settings(session: SessionDep, user: CurrentUser) -> SettingsPublic:
     """The caller's CPTS settings: timezone, on-call window and blocks, slot rules."""
     return _settings_public(service.get_cpts(session, cpts_id=user.cpts_id))
 
 
-@router.patch("/settings", response_model=SettingsPublic, responses=error_responses(RuleViolation))
+@router.patch(
+    "/settings",
+    summary="Change the CPTS settings",
+    response_model=SettingsPublic,
+    responses=error_responses(RuleViolation),
+)
 def update_settings(session: SessionDep, user: Coordinator, data: SettingsUpdate) -> SettingsPublic:
     """Change the CPTS settings (coordinator)."""
     cpts = service.update_settings(session, cpts_id=user.cpts_id, data=data)
     return _settings_public(cpts)
 
 
-@router.get("/sectors", response_model=Page[SectorPublic])
+@router.get("/sectors", summary="List sectors", response_model=Page[SectorPublic])
 def list_sectors(session: SessionDep, user: CurrentUser, page: PageDep) -> Page[SectorPublic]:
     """The territory's sectors, by name."""
     rows, total = service.list_sectors(session, cpts_id=user.cpts_id, page=page)
@@ -61,6 +66,7 @@ def list_sectors(session: SessionDep, user: CurrentUser, page: PageDep) -> Page[
 
 @router.post(
     "/sectors",
+    summary="Add a sector",
     response_model=SectorPublic,
     status_code=status.HTTP_201_CREATED,
     responses=error_responses(Conflict),
@@ -72,7 +78,10 @@ def create_sector(session: SessionDep, user: Coordinator, data: SectorCreate) ->
 
 
 @router.get(
-    "/sectors/{sector_id}", response_model=SectorPublic, responses=error_responses(NotFound)
+    "/sectors/{sector_id}",
+    summary="Read a sector",
+    response_model=SectorPublic,
+    responses=error_responses(NotFound),
 )
 def read_sector(session: SessionDep, user: CurrentUser, sector_id: int) -> SectorPublic:
     """One sector."""
@@ -82,6 +91,7 @@ def read_sector(session: SessionDep, user: CurrentUser, sector_id: int) -> Secto
 
 @router.patch(
     "/sectors/{sector_id}",
+    summary="Rename a sector or change its communes",
     response_model=SectorPublic,
     responses=error_responses(NotFound, Conflict),
 )
@@ -95,6 +105,7 @@ def update_sector(
 
 @router.delete(
     "/sectors/{sector_id}",
+    summary="Remove a sector",
     status_code=status.HTTP_204_NO_CONTENT,
     responses=error_responses(NotFound),
 )

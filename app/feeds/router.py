@@ -27,12 +27,14 @@ FEED_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-def feed_route(path: str) -> Callable[[EndpointT], EndpointT]:
+def feed_route(path: str, *, summary: str) -> Callable[[EndpointT], EndpointT]:
     """Serve ``path`` on GET and HEAD (calendar apps probe with HEAD), each its own operation."""
 
     def register(endpoint: EndpointT) -> EndpointT:
-        for method in (router.get, router.head):
-            method(path, response_class=Response, responses=FEED_RESPONSES)(endpoint)
+        for method, prefix in ((router.get, ""), (router.head, "Headers only: ")):
+            method(
+                path, summary=prefix + summary, response_class=Response, responses=FEED_RESPONSES
+            )(endpoint)
         return endpoint
 
     return register
@@ -48,6 +50,7 @@ def _issued(request: Request, token: FeedToken, secret: str) -> FeedTokenIssued:
 
 @router.post(
     "/v1/practitioners/{practitioner_id}/feed-tokens",
+    summary="Issue a practitioner's calendar feed",
     response_model=FeedTokenIssued,
     status_code=status.HTTP_201_CREATED,
     responses=error_responses(NotFound, Forbidden),
@@ -69,6 +72,7 @@ def issue_practitioner_feed(
 
 @router.post(
     "/v1/feed-tokens/cpts",
+    summary="Issue a CPTS-wide calendar feed",
     response_model=FeedTokenIssued,
     status_code=status.HTTP_201_CREATED,
     responses=error_responses(RuleViolation),
@@ -81,7 +85,7 @@ def issue_cpts_feed(
     return _issued(request, token, secret)
 
 
-@router.get("/v1/feed-tokens", response_model=Page[FeedTokenPublic])
+@router.get("/v1/feed-tokens", summary="List calendar feeds", response_model=Page[FeedTokenPublic])
 def list_feed_tokens(
     session: SessionDep,
     user: CoordinatorOrPractitioner,
@@ -99,6 +103,7 @@ def list_feed_tokens(
 
 @router.delete(
     "/v1/feed-tokens/{token_id}",
+    summary="Revoke a calendar feed",
     response_model=FeedTokenPublic,
     responses=error_responses(NotFound, Forbidden),
 )
@@ -110,7 +115,7 @@ def revoke_feed_token(
     return FeedTokenPublic.model_validate(token)
 
 
-@feed_route("/ical/practitioners/{token}.ics")
+@feed_route("/ical/practitioners/{token}.ics", summary="A practitioner's calendar (iCal)")
 def practitioner_feed(request: Request, session: SessionDep, now: NowDep, token: str) -> Response:
     """A practitioner's on-call shifts and referred patients (without identity), as iCal."""
     feed = service.active_feed(session, kind=FeedKind.practitioner, secret=token)
@@ -120,7 +125,7 @@ def practitioner_feed(request: Request, session: SessionDep, now: NowDep, token:
     return calendar_response(request, calendar)
 
 
-@feed_route("/ical/cpts/{token}.ics")
+@feed_route("/ical/cpts/{token}.ics", summary="The CPTS's on-call calendar (iCal)")
 def cpts_feed(
     request: Request,
     session: SessionDep,

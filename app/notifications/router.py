@@ -16,7 +16,11 @@ from app.pagination import Page, PageDep
 router = APIRouter(prefix="/v1", tags=["notifications"])
 
 
-@router.get("/me/notification-channels", response_model=ChannelsPublic)
+@router.get(
+    "/me/notification-channels",
+    summary="Read your notification channels",
+    response_model=ChannelsPublic,
+)
 def read_channels(session: SessionDep, user: CurrentUser) -> ChannelsPublic:
     """The caller's e-mail and webhook channels (webhook secrets are never shown)."""
     return inbox.get_channels(session, principal=user)
@@ -24,6 +28,7 @@ def read_channels(session: SessionDep, user: CurrentUser) -> ChannelsPublic:
 
 @router.put(
     "/me/notification-channels",
+    summary="Set your notification channels",
     response_model=ChannelsPublic,
     responses=error_responses(RuleViolation),
 )
@@ -36,7 +41,11 @@ def replace_channels(
     return inbox.set_channels(session, principal=user, data=data, allowed_networks=allowed)
 
 
-@router.get("/notifications", response_model=Page[NotificationPublic])
+@router.get(
+    "/notifications",
+    summary="List notifications and their delivery",
+    response_model=Page[NotificationPublic],
+)
 def list_notifications(
     session: SessionDep,
     user: CurrentUser,

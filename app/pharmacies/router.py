@@ -26,6 +26,7 @@ CoordinatorOrPharmacist = Annotated[
 
 @router.post(
     "/pharmacies",
+    summary="Register a pharmacy",
     response_model=PharmacyPublic,
     status_code=status.HTTP_201_CREATED,
     responses=error_responses(RuleViolation, Conflict),
@@ -36,7 +37,7 @@ def create_pharmacy(session: SessionDep, user: Coordinator, data: PharmacyCreate
     return PharmacyPublic.model_validate(row)
 
 
-@router.get("/pharmacies", response_model=Page[PharmacyPublic])
+@router.get("/pharmacies", summary="List pharmacies", response_model=Page[PharmacyPublic])
 def list_pharmacies(
     session: SessionDep,
     user: Coordinator,
@@ -51,6 +52,7 @@ def list_pharmacies(
 
 @router.get(
     "/pharmacies/{pharmacy_id}",
+    summary="Read a pharmacy",
     response_model=PharmacyPublic,
     responses=error_responses(NotFound, Forbidden),
 )
@@ -64,6 +66,7 @@ def read_pharmacy(
 
 @router.patch(
     "/pharmacies/{pharmacy_id}",
+    summary="Change a pharmacy",
     response_model=PharmacyPublic,
     responses=error_responses(NotFound, Conflict, RuleViolation),
 )
@@ -77,6 +80,7 @@ def update_pharmacy(
 
 @router.delete(
     "/pharmacies/{pharmacy_id}",
+    summary="Remove a pharmacy",
     status_code=status.HTTP_204_NO_CONTENT,
     responses=error_responses(NotFound),
 )

@@ -21,6 +21,7 @@ router = APIRouter(prefix="/v1", tags=["practitioners"])
 
 @router.post(
     "/practitioners",
+    summary="Register a practitioner",
     response_model=PractitionerPublic,
     status_code=status.HTTP_201_CREATED,
     responses=error_responses(RuleViolation, Conflict),
@@ -33,7 +34,7 @@ def create_practitioner(
     return PractitionerPublic.model_validate(row)
 
 
-@router.get("/practitioners", response_model=Page[PractitionerPublic])
+@router.get("/practitioners", summary="List practitioners", response_model=Page[PractitionerPublic])
 def list_practitioners(
     session: SessionDep,
     user: Coordinator,
@@ -50,6 +51,7 @@ def list_practitioners(
 
 @router.get(
     "/practitioners/{practitioner_id}",
+    summary="Read a practitioner",
     response_model=PractitionerPublic,
     responses=error_responses(NotFound, Forbidden),
 )
@@ -63,6 +65,7 @@ def read_practitioner(
 
 @router.patch(
     "/practitioners/{practitioner_id}",
+    summary="Change a practitioner",
     response_model=PractitionerPublic,
     responses=error_responses(NotFound, Forbidden, Conflict, RuleViolation),
 )
@@ -82,6 +85,7 @@ def update_practitioner(
 
 @router.delete(
     "/practitioners/{practitioner_id}",
+    summary="Deactivate a practitioner",
     status_code=status.HTTP_204_NO_CONTENT,
     responses=error_responses(NotFound),
 )

@@ -74,6 +74,7 @@ def _full(session: Session, referral: Referral) -> ReferralPublic:
 
 @router.post(
     "/referrals",
+    summary="Book a slot for a patient",
     response_model=ReferralPublic,
     status_code=status.HTTP_201_CREATED,
     responses=error_responses(NotFound, Conflict, service.SlotTaken, RuleViolation, Forbidden),
@@ -96,7 +97,11 @@ def book_referral(
     return _full(session, referral)
 
 
-@router.get("/referrals", response_model=Page[ReferralPublic] | Page[ReferralAnonymous])
+@router.get(
+    "/referrals",
+    summary="List referrals",
+    response_model=Page[ReferralPublic] | Page[ReferralAnonymous],
+)
 def list_referrals(
     session: SessionDep,
     user: CurrentUser,
@@ -123,6 +128,7 @@ def list_referrals(
 
 @router.get(
     "/referrals/{referral_id}",
+    summary="Read a referral",
     response_model=ReferralPublic | ReferralAnonymous,
     responses=error_responses(NotFound),
 )
@@ -136,6 +142,7 @@ def read_referral(
 
 @router.post(
     "/referrals/{referral_id}/cancel",
+    summary="Cancel a referral",
     response_model=ReferralPublic | ReferralAnonymous,
     responses=error_responses(NotFound, Forbidden, Conflict),
 )
@@ -149,6 +156,7 @@ def cancel_referral(
 
 @router.post(
     "/referrals/{referral_id}/outcome",
+    summary="Record whether the patient came",
     response_model=ReferralPublic,
     responses=error_responses(NotFound, Forbidden, Conflict),
 )
@@ -162,7 +170,9 @@ def record_outcome(
     return _full(session, referral)
 
 
-@router.post("/referrals/purge", response_model=PurgeResult)
+@router.post(
+    "/referrals/purge", summary="Purge patient identity past retention", response_model=PurgeResult
+)
 def purge_referrals(session: SessionDep, user: Coordinator, now: NowDep) -> PurgeResult:
     """Blank patient identity on referrals past the retention period (coordinator)."""
     purged = service.purge_identities(session, now=now, cpts_id=user.cpts_id, actor=user)

@@ -18,6 +18,7 @@ router = APIRouter(prefix="/v1")
 
 @router.get(
     "/on-call",
+    summary="Who is on call now, and next",
     response_model=OnCallPublic,
     responses=error_responses(RuleViolation),
     tags=["on-call"],
@@ -48,6 +49,7 @@ def on_call(
 
 @router.get(
     "/rotations/{rotation_id}/suggest",
+    summary="Suggest colleagues who could take a shift",
     response_model=SuggestionsPublic,
     responses=error_responses(NotFound, Conflict),
     tags=["rotations"],

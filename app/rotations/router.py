@@ -35,6 +35,7 @@ router = APIRouter(prefix="/v1", tags=["rotations"])
 
 @router.post(
     "/rotations",
+    summary="Start a draft rotation",
     response_model=RotationPublic,
     status_code=status.HTTP_201_CREATED,
     responses=error_responses(Conflict),
@@ -45,7 +46,7 @@ def create_rotation(session: SessionDep, user: Coordinator, data: RotationCreate
     return RotationPublic.model_validate(rotation)
 
 
-@router.get("/rotations", response_model=Page[RotationPublic])
+@router.get("/rotations", summary="List rotations", response_model=Page[RotationPublic])
 def list_rotations(
     session: SessionDep, user: CurrentUser, page: PageDep, status: RotationStatus | None = None
 ) -> Page[RotationPublic]:
@@ -56,7 +57,10 @@ def list_rotations(
 
 
 @router.get(
-    "/rotations/{rotation_id}", response_model=RotationDetail, responses=error_responses(NotFound)
+    "/rotations/{rotation_id}",
+    summary="Read a rotation: figures, gaps, loads",
+    response_model=RotationDetail,
+    responses=error_responses(NotFound),
 )
 def read_rotation(session: SessionDep, user: CurrentUser, rotation_id: int) -> RotationDetail:
     """Status, solver figures, gaps with their reasons and the load of every practitioner."""
@@ -72,6 +76,7 @@ def read_rotation(session: SessionDep, user: CurrentUser, rotation_id: int) -> R
 
 @router.delete(
     "/rotations/{rotation_id}",
+    summary="Drop a draft rotation",
     status_code=status.HTTP_204_NO_CONTENT,
     responses=error_responses(NotFound, Conflict),
 )
@@ -82,6 +87,7 @@ def delete_rotation(session: SessionDep, user: Coordinator, rotation_id: int) ->
 
 @router.post(
     "/rotations/{rotation_id}/solve",
+    summary="Solve a draft (background job)",
     response_model=JobPublic,
     status_code=status.HTTP_202_ACCEPTED,
     responses=error_responses(NotFound, Conflict),
@@ -105,7 +111,12 @@ def solve_rotation(
     return JobPublic.model_validate(job)
 
 
-@router.get("/jobs/{job_id}", response_model=JobPublic, responses=error_responses(NotFound))
+@router.get(
+    "/jobs/{job_id}",
+    summary="Follow a solve or repair job",
+    response_model=JobPublic,
+    responses=error_responses(NotFound),
+)
 def read_job(session: SessionDep, user: Coordinator, job_id: int) -> JobPublic:
     """A job's status, progress (share of the time limit used) and, once done, its figures."""
     return JobPublic.model_validate(service.get_job(session, cpts_id=user.cpts_id, job_id=job_id))
@@ -113,6 +124,7 @@ def read_job(session: SessionDep, user: Coordinator, job_id: int) -> JobPublic:
 
 @router.post(
     "/rotations/{rotation_id}/publish",
+    summary="Publish a solved draft",
     response_model=RotationPublic,
     responses=error_responses(NotFound, Conflict),
 )
@@ -124,6 +136,7 @@ def publish_rotation(session: SessionDep, user: Coordinator, rotation_id: int) -
 
 @router.get(
     "/rotations/{rotation_id}/shifts",
+    summary="List a rotation's shifts",
     response_model=Page[ShiftPublic],
     responses=error_responses(NotFound),
 )
@@ -157,6 +170,7 @@ def list_shifts(
 
 @router.post(
     "/rotations/{rotation_id}/shifts",
+    summary="Put a practitioner on call",
     response_model=ShiftPublic,
     status_code=status.HTTP_201_CREATED,
     responses=error_responses(NotFound, HardRuleBroken, RuleViolation),
@@ -171,6 +185,7 @@ def assign_shift(
 
 @router.post(
     "/rotations/{rotation_id}/shifts/{shift_id}/cancel",
+    summary="Cancel a shift",
     response_model=ShiftPublic,
     responses=error_responses(NotFound, HardRuleBroken, RuleViolation),
 )
@@ -186,6 +201,7 @@ def cancel_shift(
 
 @router.post(
     "/rotations/{rotation_id}/shifts/{shift_id}/replace",
+    summary="Give a shift to another practitioner",
     response_model=ShiftPublic,
     responses=error_responses(NotFound, HardRuleBroken, RuleViolation),
 )
@@ -201,6 +217,7 @@ def replace_shift(
 
 @router.patch(
     "/rotations/{rotation_id}/shifts/{shift_id}",
+    summary="Lock or unlock a shift",
     response_model=ShiftPublic,
     responses=error_responses(NotFound, HardRuleBroken),
 )
@@ -216,6 +233,7 @@ def lock_shift(
 
 @router.post(
     "/rotations/{rotation_id}/repair",
+    summary="Repair a published rotation (background job)",
     response_model=JobPublic,
     status_code=status.HTTP_202_ACCEPTED,
     responses=error_responses(NotFound, Conflict),
@@ -238,6 +256,7 @@ def repair_rotation(
 
 @router.get(
     "/rotations/{rotation_id}/changes",
+    summary="A rotation's history",
     response_model=Page[ChangePublic],
     responses=error_responses(NotFound),
 )
@@ -253,6 +272,7 @@ def list_changes(
 
 @router.get(
     "/rotations/{rotation_id}/report",
+    summary="A rotation's quality report",
     response_model=QualityReport,
     responses=error_responses(NotFound),
 )

@@ -35,6 +35,7 @@ def _public(session: Session, user: Principal, offer: SwapOffer) -> SwapOfferPub
 
 @router.post(
     "/swap-offers",
+    summary="Offer one of your shifts to colleagues",
     response_model=SwapOfferPublic,
     status_code=status.HTTP_201_CREATED,
     responses=error_responses(NotFound, Forbidden, Conflict),
@@ -47,7 +48,7 @@ def offer_shift(
     return _public(session, user, offer)
 
 
-@router.get("/swap-offers", response_model=Page[SwapOfferPublic])
+@router.get("/swap-offers", summary="List swap offers", response_model=Page[SwapOfferPublic])
 def list_offers(
     session: SessionDep,
     user: CoordinatorOrPractitioner,
@@ -64,7 +65,10 @@ def list_offers(
 
 
 @router.get(
-    "/swap-offers/{offer_id}", response_model=SwapOfferPublic, responses=error_responses(NotFound)
+    "/swap-offers/{offer_id}",
+    summary="Read a swap offer",
+    response_model=SwapOfferPublic,
+    responses=error_responses(NotFound),
 )
 def read_offer(
     session: SessionDep, user: CoordinatorOrPractitioner, offer_id: int
@@ -74,7 +78,10 @@ def read_offer(
 
 
 @router.post(
-    "/swap-offers/{offer_id}/accept", response_model=SwapOfferPublic, responses=STEP_ERRORS
+    "/swap-offers/{offer_id}/accept",
+    summary="Take a colleague's offered shift",
+    response_model=SwapOfferPublic,
+    responses=STEP_ERRORS,
 )
 def accept_offer(
     session: SessionDep, user: PractitionerUser, now: NowDep, offer_id: int
@@ -86,7 +93,10 @@ def accept_offer(
 
 
 @router.post(
-    "/swap-offers/{offer_id}/withdraw", response_model=SwapOfferPublic, responses=STEP_ERRORS
+    "/swap-offers/{offer_id}/withdraw",
+    summary="Withdraw your swap offer",
+    response_model=SwapOfferPublic,
+    responses=STEP_ERRORS,
 )
 def withdraw_offer(session: SessionDep, user: PractitionerUser, offer_id: int) -> SwapOfferPublic:
     """Take back your open offer."""
@@ -95,7 +105,10 @@ def withdraw_offer(session: SessionDep, user: PractitionerUser, offer_id: int) -
 
 
 @router.post(
-    "/swap-offers/{offer_id}/approve", response_model=SwapOfferPublic, responses=STEP_ERRORS
+    "/swap-offers/{offer_id}/approve",
+    summary="Approve a taken swap offer",
+    response_model=SwapOfferPublic,
+    responses=STEP_ERRORS,
 )
 def approve_offer(
     session: SessionDep,
@@ -112,7 +125,10 @@ def approve_offer(
 
 
 @router.post(
-    "/swap-offers/{offer_id}/reject", response_model=SwapOfferPublic, responses=STEP_ERRORS
+    "/swap-offers/{offer_id}/reject",
+    summary="Reject a taken swap offer",
+    response_model=SwapOfferPublic,
+    responses=STEP_ERRORS,
 )
 def reject_offer(
     session: SessionDep, user: Coordinator, offer_id: int, data: SwapDecision | None = None

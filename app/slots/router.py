@@ -41,7 +41,12 @@ def _parse_near(near: str | None) -> tuple[float, float] | None:
     return latitude, longitude
 
 
-@router.get("/slots", response_model=Page[SlotOffer], responses=error_responses(RuleViolation))
+@router.get(
+    "/slots",
+    summary="Find open slots (pharmacist)",
+    response_model=Page[SlotOffer],
+    responses=error_responses(RuleViolation),
+)
 def find_slots(
     request: Request,
     session: SessionDep,
@@ -95,6 +100,7 @@ def _slot_public(slot: Slot, zone: ZoneInfo, now: datetime) -> SlotPublic:
 
 @router.get(
     "/practitioners/{practitioner_id}/slots",
+    summary="List a practitioner's slots",
     response_model=list[SlotPublic],
     responses=error_responses(NotFound, Forbidden),
 )
@@ -130,6 +136,7 @@ def _set_blocked(
 
 @router.post(
     "/slots/{slot_id}/block",
+    summary="Take a free slot back",
     response_model=SlotPublic,
     responses=error_responses(NotFound, Forbidden, Conflict),
 )
@@ -140,6 +147,7 @@ def block_slot(session: SessionDep, user: CurrentUser, now: NowDep, slot_id: int
 
 @router.post(
     "/slots/{slot_id}/reopen",
+    summary="Offer a blocked slot again",
     response_model=SlotPublic,
     responses=error_responses(NotFound, Forbidden, Conflict),
 )
@@ -150,6 +158,7 @@ def reopen_slot(session: SessionDep, user: CurrentUser, now: NowDep, slot_id: in
 
 @router.put(
     "/shifts/{shift_id}/slots",
+    summary="Choose when a shift's free slots start",
     response_model=list[SlotPublic],
     responses=error_responses(NotFound, Forbidden, Conflict, RuleViolation),
 )

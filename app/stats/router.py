@@ -53,7 +53,9 @@ def _span(period: Period) -> str:
     return f"{period.first.isoformat()}_{period.last.isoformat()}"
 
 
-@router.get("/stats", response_model=StatsPublic, responses=ERRORS)
+@router.get(
+    "/stats", summary="Indicators of a period", response_model=StatsPublic, responses=ERRORS
+)
 def read_stats(
     session: SessionDep, user: Coordinator, now: NowDep, period: PeriodDep
 ) -> StatsPublic:
@@ -65,7 +67,12 @@ def read_stats(
     return service.compute_stats(session, cpts=cpts, period=period, now=now)
 
 
-@router.get("/exports/oncall-hours.csv", response_class=Response, responses=CSV_RESPONSES)
+@router.get(
+    "/exports/oncall-hours.csv",
+    summary="Export on-call hours of a month (CSV)",
+    response_class=Response,
+    responses=CSV_RESPONSES,
+)
 def export_oncall_hours(
     session: SessionDep,
     user: Coordinator,
@@ -78,7 +85,12 @@ def export_oncall_hours(
     return _csv(text, f"oncall-hours-{month}.csv")
 
 
-@router.get("/exports/referrals.csv", response_class=Response, responses=CSV_RESPONSES)
+@router.get(
+    "/exports/referrals.csv",
+    summary="Export referrals of a period (CSV)",
+    response_class=Response,
+    responses=CSV_RESPONSES,
+)
 def export_referrals(
     session: SessionDep,
     user: Coordinator,
@@ -93,7 +105,12 @@ def export_referrals(
     return _csv(text, f"referrals-{_span(period)}.csv")
 
 
-@router.get("/exports/coverage-gaps.csv", response_class=Response, responses=CSV_RESPONSES)
+@router.get(
+    "/exports/coverage-gaps.csv",
+    summary="Export coverage gaps of a period (CSV)",
+    response_class=Response,
+    responses=CSV_RESPONSES,
+)
 def export_coverage_gaps(
     session: SessionDep,
     user: Coordinator,
@@ -106,7 +123,12 @@ def export_coverage_gaps(
     return _csv(text, f"coverage-gaps-{_span(period)}.csv")
 
 
-@router.get("/reports/monthly", response_class=HTMLResponse, responses=ERRORS)
+@router.get(
+    "/reports/monthly",
+    summary="Monthly report (HTML, in French)",
+    response_class=HTMLResponse,
+    responses=ERRORS,
+)
 def read_monthly_report(
     session: SessionDep, user: Coordinator, now: NowDep, month: Month
 ) -> HTMLResponse:

@@ -20,7 +20,7 @@ from app.users.schemas import (
 router = APIRouter(prefix="/v1", tags=["users and tokens"])
 
 
-@router.get("/me", response_model=UserPublic)
+@router.get("/me", summary="Who am I", response_model=UserPublic)
 def read_me(session: SessionDep, user: CurrentUser) -> UserPublic:
     """The calling user."""
     row = service.get_user(session, cpts_id=user.cpts_id, user_id=user.user_id)
@@ -29,6 +29,7 @@ def read_me(session: SessionDep, user: CurrentUser) -> UserPublic:
 
 @router.post(
     "/users",
+    summary="Add a user",
     response_model=UserPublic,
     status_code=status.HTTP_201_CREATED,
     responses=error_responses(RuleViolation),
@@ -39,7 +40,7 @@ def create_user(session: SessionDep, user: Coordinator, data: UserCreate) -> Use
     return UserPublic.model_validate(row)
 
 
-@router.get("/users", response_model=Page[UserPublic])
+@router.get("/users", summary="List users", response_model=Page[UserPublic])
 def list_users(
     session: SessionDep, user: Coordinator, page: PageDep, role: Role | None = None
 ) -> Page[UserPublic]:
@@ -49,7 +50,12 @@ def list_users(
     return Page(items=items, total=total, limit=page.limit, offset=page.offset)
 
 
-@router.get("/users/{user_id}", response_model=UserPublic, responses=error_responses(NotFound))
+@router.get(
+    "/users/{user_id}",
+    summary="Read a user",
+    response_model=UserPublic,
+    responses=error_responses(NotFound),
+)
 def read_user(session: SessionDep, user: Coordinator, user_id: int) -> UserPublic:
     """One user (coordinator)."""
     return UserPublic.model_validate(
@@ -57,7 +63,12 @@ def read_user(session: SessionDep, user: Coordinator, user_id: int) -> UserPubli
     )
 
 
-@router.patch("/users/{user_id}", response_model=UserPublic, responses=error_responses(NotFound))
+@router.patch(
+    "/users/{user_id}",
+    summary="Rename or (de)activate a user",
+    response_model=UserPublic,
+    responses=error_responses(NotFound),
+)
 def update_user(
     session: SessionDep, user: Coordinator, user_id: int, data: UserUpdate
 ) -> UserPublic:
@@ -68,6 +79,7 @@ def update_user(
 
 @router.post(
     "/users/{user_id}/tokens",
+    summary="Issue an API token for a user",
     response_model=TokenIssued,
     status_code=status.HTTP_201_CREATED,
     responses=error_responses(NotFound),
@@ -82,7 +94,10 @@ def issue_token(
 
 
 @router.get(
-    "/users/{user_id}/tokens", response_model=list[TokenPublic], responses=error_responses(NotFound)
+    "/users/{user_id}/tokens",
+    summary="List a user's API tokens",
+    response_model=list[TokenPublic],
+    responses=error_responses(NotFound),
 )
 def list_tokens(session: SessionDep, user: Coordinator, user_id: int) -> list[TokenPublic]:
     """A user's tokens, without secrets (coordinator)."""
@@ -92,6 +107,7 @@ def list_tokens(session: SessionDep, user: Coordinator, user_id: int) -> list[To
 
 @router.delete(
     "/tokens/{token_id}",
+    summary="Revoke an API token",
     response_model=TokenPublic,
     responses=error_responses(NotFound, Forbidden),
 )
