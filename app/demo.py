@@ -222,7 +222,7 @@ def _availability(
     rows: list[Absence | Preference] = []
     for practitioner in practitioners:
         if rng.random() < 0.3:
-            start = today + timedelta(days=rng.randint(0, 50))
+            start = today + timedelta(days=rng.randint(0, 20))  # within the published weeks
             rows.append(
                 Absence(
                     cpts_id=cpts_id,

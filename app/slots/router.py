@@ -101,29 +101,32 @@ def _slot_public(slot: Slot, zone: ZoneInfo, now: datetime) -> SlotPublic:
 @router.get(
     "/practitioners/{practitioner_id}/slots",
     summary="List a practitioner's slots",
-    response_model=list[SlotPublic],
+    response_model=Page[SlotPublic],
     responses=error_responses(NotFound, Forbidden),
 )
 def list_practitioner_slots(
     session: SessionDep,
     user: CurrentUser,
     now: NowDep,
+    page: PageDep,
     practitioner_id: int,
     day_from: Annotated[date | None, Query(alias="from")] = None,
     day_to: Annotated[date | None, Query(alias="to")] = None,
-) -> list[SlotPublic]:
+) -> Page[SlotPublic]:
     """A practitioner's slots (themself or the coordinator), default the next 7 days."""
     get_practitioner_for(session, principal=user, practitioner_id=practitioner_id)
     zone = ZoneInfo(session.get_one(Cpts, user.cpts_id).timezone)
     first = day_from or now.astimezone(zone).date()
     last = day_to or first + timedelta(days=7)
-    rows = service.practitioner_slots(
+    rows, total = service.practitioner_slots(
         session,
         practitioner_id=practitioner_id,
         since=datetime.combine(first, time(), zone),
         until=datetime.combine(last + timedelta(days=1), time(), zone),
+        page=page,
     )
-    return [_slot_public(slot, zone, now) for slot in rows]
+    items = [_slot_public(slot, zone, now) for slot in rows]
+    return Page(items=items, total=total, limit=page.limit, offset=page.offset)
 
 
 def _set_blocked(

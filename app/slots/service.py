@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from app.auth import Principal
 from app.cpts.models import Cpts
 from app.errors import Conflict, Forbidden, RuleViolation
+from app.pagination import PageParams, paginate
 from app.referrals.models import Referral, ReferralStatus
 from app.rotations.models import Rotation, RotationStatus, Shift, ShiftStatus
 from app.slots.models import Slot, SlotStatus
@@ -127,16 +128,17 @@ def set_blocked(
 
 
 def practitioner_slots(
-    session: Session, *, practitioner_id: int, since: datetime, until: datetime
-) -> list[Slot]:
-    """A practitioner's slots starting in [since, until), withdrawn ones left out."""
+    session: Session, *, practitioner_id: int, since: datetime, until: datetime, page: PageParams
+) -> tuple[list[Slot], int]:
+    """A page of a practitioner's slots starting in [since, until), withdrawn ones left out,
+    and how many there are."""
     query = select(Slot).where(
         Slot.practitioner_id == practitioner_id,
         Slot.starts_at >= since,
         Slot.starts_at < until,
         Slot.status != SlotStatus.withdrawn.value,
     )
-    return list(session.scalars(query.order_by(Slot.starts_at)))
+    return paginate(session, query.order_by(Slot.starts_at, Slot.id), page)
 
 
 def _own_future_shift(

@@ -96,13 +96,16 @@ def issue_token(
 @router.get(
     "/users/{user_id}/tokens",
     summary="List a user's API tokens",
-    response_model=list[TokenPublic],
+    response_model=Page[TokenPublic],
     responses=error_responses(NotFound),
 )
-def list_tokens(session: SessionDep, user: Coordinator, user_id: int) -> list[TokenPublic]:
-    """A user's tokens, without secrets (coordinator)."""
-    rows = service.list_tokens(session, cpts_id=user.cpts_id, user_id=user_id)
-    return [TokenPublic.model_validate(r) for r in rows]
+def list_tokens(
+    session: SessionDep, user: Coordinator, page: PageDep, user_id: int
+) -> Page[TokenPublic]:
+    """A user's tokens, newest first, without secrets (coordinator)."""
+    rows, total = service.list_tokens(session, cpts_id=user.cpts_id, user_id=user_id, page=page)
+    items = [TokenPublic.model_validate(r) for r in rows]
+    return Page(items=items, total=total, limit=page.limit, offset=page.offset)
 
 
 @router.delete(

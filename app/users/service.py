@@ -75,11 +75,13 @@ def issue_token(session: Session, *, user: User, label: str) -> tuple[ApiToken, 
     return token, secret
 
 
-def list_tokens(session: Session, *, cpts_id: int, user_id: int) -> list[ApiToken]:
-    """Every token of a user, newest first, without their secrets."""
+def list_tokens(
+    session: Session, *, cpts_id: int, user_id: int, page: PageParams
+) -> tuple[list[ApiToken], int]:
+    """A page of a user's tokens, newest first (their secrets are never stored)."""
     get_user(session, cpts_id=cpts_id, user_id=user_id)
     query = owned(ApiToken, cpts_id).where(ApiToken.user_id == user_id)
-    return list(session.scalars(query.order_by(ApiToken.id.desc())))
+    return paginate(session, query.order_by(ApiToken.id.desc()), page)
 
 
 def revoke_token(session: Session, *, principal: Principal, token_id: int) -> ApiToken:

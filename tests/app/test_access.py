@@ -89,8 +89,9 @@ def test_issued_token_works_and_its_secret_is_never_shown_again(
     secret = str(issued["token"])
     me = client.get("/v1/me", headers=bearer(secret))
     assert me.status_code == 200 and me.json()["id"] == user_id
-    listed = client.get(f"/v1/users/{user_id}/tokens", headers=territory.headers).json()
-    assert [token["id"] for token in listed] == [issued["id"]]
+    page = client.get(f"/v1/users/{user_id}/tokens", headers=territory.headers).json()
+    listed = page["items"]
+    assert [token["id"] for token in listed] == [issued["id"]] and page["total"] == 1
     assert all("token" not in token for token in listed)
     assert secret not in str(listed)
 

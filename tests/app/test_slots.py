@@ -126,4 +126,4 @@ def test_practitioner_blocks_and_reopens_own_slot(
         f"/v1/practitioners/{offer['practitioner']['id']}/slots?from=2027-01-12&to=2027-01-12",
         headers=owner,
     ).json()
-    assert [s["status"] for s in mine] == ["open", "open"]
+    assert [s["status"] for s in mine["items"]] == ["open", "open"] and mine["total"] == 2
