@@ -105,9 +105,29 @@ APPOINTMENT_EXAMPLE: JsonDict = {
 }
 
 
+ANONYMOUS_EXAMPLE: JsonDict = {
+    "id": 31,
+    "slot_id": 412,
+    "pharmacy_id": 2,
+    "practitioner_id": 7,
+    "profession": "gp",
+    "mode": "in_practice",
+    "status": "booked",
+    "slot_starts_at": "2027-01-12T15:30:00Z",
+    "reason_category": "infection",
+    "created_at": "2027-01-12T14:10:00Z",
+    "cancelled_at": None,
+    "outcome_at": None,
+    "needs_attention": None,
+    **APPOINTMENT_EXAMPLE,
+}
+
+
 class ReferralAnonymous(Appointment):
     """A referral without any patient field (what the coordinator sees): no name, birth
     year, phone or note; but where and when the patient is expected."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [ANONYMOUS_EXAMPLE]})
 
     id: int
     slot_id: int
@@ -135,24 +155,11 @@ class ReferralPublic(ReferralAnonymous):
         json_schema_extra={
             "examples": [
                 {
-                    "id": 31,
-                    "slot_id": 412,
-                    "pharmacy_id": 2,
-                    "practitioner_id": 7,
-                    "profession": "gp",
-                    "mode": "in_practice",
-                    "status": "booked",
-                    "slot_starts_at": "2027-01-12T15:30:00Z",
-                    "reason_category": "infection",
-                    "patient_birth_year": 1984,
+                    **ANONYMOUS_EXAMPLE,
                     "patient_display_name": "M. D.",
+                    "patient_birth_year": 1984,
                     "patient_phone": "0612345678",
                     "note": "Fièvre depuis 2 jours.",
-                    "created_at": "2027-01-12T15:10:00+01:00",
-                    "cancelled_at": None,
-                    "outcome_at": None,
-                    "needs_attention": None,
-                    **APPOINTMENT_EXAMPLE,
                 }
             ]
         }

@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 
 from app.config import Settings
 from app.main import create_app
+from app.referrals.schemas import ReferralAnonymous, ReferralPublic
 
 ASSET_REFERENCE = re.compile(r"""(?:src|href)\s*=\s*["']([^"']+)["']""")
 
@@ -59,3 +60,18 @@ def test_every_operation_has_a_summary_written_by_hand() -> None:
         assert route.description, f"{route.path}: no description"
     operations = [op for path in app.openapi()["paths"].values() for op in path.values()]
     assert all(op.get("summary") for op in operations)
+
+
+def test_referral_examples_tell_where_and_when() -> None:
+    schemas = create_app(Settings(run_jobs=False)).openapi()["components"]["schemas"]
+    for name, model in (
+        ("ReferralPublic", ReferralPublic),
+        ("ReferralAnonymous", ReferralAnonymous),
+    ):
+        (own,) = model.model_json_schema()["examples"]
+        assert set(own) == set(model.model_fields), name
+        model.model_validate(own)
+        (example,) = schemas[name]["examples"]
+        assert example["starts_at_local"].endswith("+01:00") and example["timezone"]
+        assert example["practitioner"]["practice_address"] and example["practitioner"]["phone"]
+    assert "patient_birth_year" not in schemas["ReferralAnonymous"]["examples"][0]
