@@ -36,12 +36,24 @@ def _default_workers() -> int:
 class SolverConfig:
     """Search parameters.
 
-    The solve stops at `time_limit_s` or once the relative gap
-    |objective - bound| / max(1, |objective|) falls to `relative_gap_limit`. `workers`
-    defaults to the machine's cores; with `workers=1` a fixed `seed` gives identical rosters.
+    The search is lexicographic: first the most demand that can be covered, then, with that
+    coverage held, the weighted soft rules (see `Weights`), then even spacing. The instance
+    is split into independent parts (practitioners who never share a demand, see
+    `components.py`), solved `workers` at a time, each by its own CP-SAT search; a part
+    gets several CP-SAT workers (interleaved search) only when there are fewer parts than
+    workers.
+
+    `time_limit_s` is a work budget in CP-SAT deterministic seconds, not wall-clock
+    seconds: a search stops at the same point on every run, so the same instance, seed and
+    workers always give the same roster, however busy the machine is. Each part gets a
+    share of `workers * time_limit_s` in proportion to its size, at most `time_limit_s`.
+    `wall_time_limit_s`, when set, is a safety net in real seconds; a solve it stops is no
+    longer reproducible. Stages after coverage also stop once their relative gap falls to
+    `relative_gap_limit`. `workers` defaults to the machine's cores.
     """
 
     time_limit_s: float = 10.0
+    wall_time_limit_s: float | None = None
     relative_gap_limit: float = 0.0
     workers: int = field(default_factory=_default_workers)
     seed: int = 0

@@ -1,7 +1,8 @@
 """Soft rules as named penalty terms, each already multiplied by its weight.
 
-The objective is their sum; `solve` reports each term's value so a roster's cost can be
-read term by term.
+Coverage comes first and alone (`uncovered`); the other terms are summed into the
+objective of the second stage, once coverage is held at its best. `solve` reports each
+term's value so a roster's cost can be read term by term.
 """
 
 from __future__ import annotations
@@ -22,10 +23,9 @@ ObjectiveTerms = dict[str, cp_model.LinearExprT]
 def build_terms(
     model: cp_model.CpModel, instance: Instance, v: Variables, config: SolverConfig
 ) -> ObjectiveTerms:
-    """Every named penalty term of the objective, in decreasing order of weight."""
+    """The penalty terms after coverage, in decreasing order of weight."""
     w = config.weights
     terms: ObjectiveTerms = {
-        "uncovered": w.uncovered * uncovered(instance, v),
         "fairness": fairness(model, instance, v, config),
         "avoided_day": w.avoided_day * avoided_days(instance, v),
         "preferred_day_missed": w.preferred_day_missed * preferred_days_missed(instance, v),
@@ -37,16 +37,22 @@ def build_terms(
     return terms
 
 
-def uncovered(instance: Instance, v: Variables) -> cp_model.LinearExprT:
-    """Practitioners missing over all demands: demand minus assigned (never negative)."""
+def demand_shifts(instance: Instance, v: Variables) -> list[tuple[list[cp_model.IntVar], int]]:
+    """Each demand's candidate shifts and the number of practitioners it wants."""
     by_demand: dict[tuple[dt.date, str, str, str], list[cp_model.IntVar]] = defaultdict(list)
     for a, var in v.assign.items():
         profession = instance.practitioner_by_id[a.practitioner].profession
         by_demand[(a.day, a.block, profession, a.sector)].append(var)
-    total_demand = sum(d.count for d in instance.demands)
-    return total_demand - sum(
-        sum(by_demand.get((d.day, d.block, d.profession, d.sector), [])) for d in instance.demands
-    )
+    return [
+        (by_demand.get((d.day, d.block, d.profession, d.sector), []), d.count)
+        for d in instance.demands
+    ]
+
+
+def uncovered(instance: Instance, v: Variables) -> cp_model.LinearExprT:
+    """Practitioners missing over all demands: demand minus assigned (never negative)."""
+    shifts = demand_shifts(instance, v)
+    return sum(count for _, count in shifts) - sum(sum(xs) for xs, _ in shifts)
 
 
 def fairness(

@@ -97,12 +97,20 @@ class Load:
 class Result:
     """A roster and how good it is.
 
-    `objective` and `best_bound` are in weighted units (see `Weights`); `gap` is
-    |objective - best_bound| / max(1, |objective|); `objective_terms` splits the objective by
-    named term. `method` is "cp-sat", or "greedy" when no solver solution was found in time.
+    Coverage is optimised first: `coverage_status` is "optimal" when no roster could cover
+    more demand. `status` is "optimal" when, besides, the other soft rules are proven at
+    their best for that coverage. `objective` and `best_bound` are in weighted units (see
+    `Weights`), the uncovered term included; `gap` is that of the soft rules after
+    coverage, |objective - best_bound| / max(1, |objective|) over them, or while coverage
+    is not proven, that of the uncovered count. `objective_terms` splits the objective by
+    named term. `time_to_first_solution_s` sums, over the independent parts, the time
+    each took to hold a first roster at its best coverage; `deterministic_time_s` is the
+    CP-SAT work spent, in deterministic seconds (see `SolverConfig`). `method` is
+    "cp-sat", or "greedy" when no solver solution was found in time.
     """
 
     status: Status
+    coverage_status: Status
     assignments: tuple[Assignment, ...]
     gaps: tuple[Gap, ...]
     loads: tuple[Load, ...]
@@ -111,6 +119,7 @@ class Result:
     gap: float | None
     wall_time_s: float
     time_to_first_solution_s: float | None
+    deterministic_time_s: float
     objective_terms: dict[str, int]
     method: str = "cp-sat"
 
@@ -123,12 +132,14 @@ class Result:
         """Plain JSON-compatible representation."""
         return {
             "status": self.status,
+            "coverage_status": self.coverage_status,
             "method": self.method,
             "objective": self.objective,
             "best_bound": self.best_bound,
             "gap": self.gap,
             "wall_time_s": self.wall_time_s,
             "time_to_first_solution_s": self.time_to_first_solution_s,
+            "deterministic_time_s": self.deterministic_time_s,
             "objective_terms": dict(self.objective_terms),
             "assignments": [assignment_to_dict(a) for a in self.assignments],
             "gaps": [g.to_dict() for g in self.gaps],

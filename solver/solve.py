@@ -1,16 +1,26 @@
-"""Run CP-SAT on an instance and turn its answer into a `Result`."""
+"""Run CP-SAT on an instance, part by part and stage by stage, and build the `Result`.
+
+Each independent part (see `components.py`) is solved in lexicographic stages on one
+model: first the most demand that can be covered; then, with exactly that coverage, the
+weighted sum of fairness, preferences and stability; last, with those held at their
+value, even spacing. So no roster ever leaves demand uncovered that another roster could
+cover for the sake of fairness or preferences, and spacing never costs anything else.
+"""
 
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model
 
+from solver.components import split
 from solver.config import SolverConfig
 from solver.explain import explain
 from solver.greedy import fair_share_roster, greedy_roster
 from solver.instance import Assignment, Instance
-from solver.model import BuiltModel, add_roster_hint, build_model
+from solver.model import BuiltModel, build_model
 from solver.result import Result, Status, compute_loads
 
 _STATUS: dict[cp_model.CpSolverStatus, Status] = {
@@ -19,39 +29,130 @@ _STATUS: dict[cp_model.CpSolverStatus, Status] = {
     cp_model.INFEASIBLE: "infeasible",
 }
 
+_NEXT_STAGES_FLOOR = 0.2
+"""Share of a part's budget left to its later stages, however long a stage takes."""
+
 
 class _FirstSolutionClock(cp_model.CpSolverSolutionCallback):
-    """Records when the first solution arrives, counted from `started`."""
+    """Records the `time.perf_counter()` instant of the first solution."""
 
-    def __init__(self, started: float) -> None:
+    def __init__(self) -> None:
         super().__init__()
-        self.started = started
-        self.first: float | None = None
+        self.first_at: float | None = None
 
     def on_solution_callback(self) -> None:
-        if self.first is None:
-            self.first = time.perf_counter() - self.started
+        if self.first_at is None:
+            self.first_at = time.perf_counter()
+
+
+@dataclass
+class _Budget:
+    """What is left of the deterministic work budget and of the wall-clock safety net."""
+
+    work: float
+    deadline: float | None
+
+    def wall_left(self) -> float | None:
+        return None if self.deadline is None else max(0.0, self.deadline - time.perf_counter())
+
+
+@dataclass(frozen=True)
+class _Stage:
+    """One CP-SAT run: status, roster, objective and bound, work done, every term's value."""
+
+    status: Status
+    roster: list[Assignment]
+    objective: float
+    bound: float
+    work: float
+    first_at: float
+    terms: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class _Part:
+    """A part solved: its stages in order (the last one holds the roster), and how long
+    the part took to hold a first roster at its best coverage."""
+
+    stages: list[_Stage]
+    complete: bool
+    first_s: float
 
 
 def solve(instance: Instance, config: SolverConfig | None = None) -> Result:
     """Best roster found for `instance` within the limits of `config`.
 
-    The search starts from a hint: the previous roster if any (so a repair stays close to
-    it), else a fair-share greedy roster. Always returns a roster: demand is soft, and
-    should the search find nothing in time, the least-recently-on-call roster is returned
-    with status "unknown".
+    The coverage stage starts from a hint: the previous roster if any (so a repair stays
+    close to it), else a fair-share greedy roster; each later stage starts from the
+    roster of the one before. Always returns a roster: demand is soft, and should a part
+    find nothing in time, the least-recently-on-call roster is returned with status
+    "unknown".
     """
     config = config or SolverConfig()
     started = time.perf_counter()
-    built = build_model(instance, config)
-    add_roster_hint(built, _starting_roster(instance, config))
-    solver = _configured_solver(config)
-    clock = _FirstSolutionClock(started)
-    status = _STATUS.get(solver.solve(built.model, clock), "unknown")
-    if clock.first is None:
-        return _fallback(instance, status, started)
-    roster = sorted(a for a, var in built.variables.assign.items() if solver.boolean_value(var))
-    return _result(instance, built, solver, status, roster, started, clock.first)
+    deadline = None if config.wall_time_limit_s is None else started + config.wall_time_limit_s
+    parts = split(instance)
+    sizes = [_size(part) for part in parts]
+    at_once = max(1, min(config.workers, len(parts)))
+    workers = max(1, config.workers // len(parts))
+    capacity = config.time_limit_s * at_once
+
+    def solve_part(i: int) -> _Part | None:
+        share = min(config.time_limit_s, capacity * sizes[i] / max(1, sum(sizes)))
+        return _solve_part(parts[i], config, _Budget(share, deadline), workers)
+
+    with ThreadPoolExecutor(max_workers=at_once) as pool:
+        solved = list(pool.map(solve_part, range(len(parts))))
+    if any(part is None for part in solved):
+        return _fallback(instance, started)
+    return _result(instance, config, [part for part in solved if part], started)
+
+
+def _size(part: Instance) -> int:
+    """How much a part weighs in the budget: demanded shifts times practitioners."""
+    return sum(d.count for d in part.demands) * len(part.practitioners)
+
+
+def _stage_terms(built: BuiltModel) -> list[tuple[str, ...]]:
+    """The terms minimised at each stage: coverage, then the weighted rest, then spacing."""
+    middle = tuple(name for name in built.terms if name not in ("uncovered", "spacing"))
+    last = [("spacing",)] if "spacing" in built.terms else []
+    return [("uncovered",), middle, *last]
+
+
+def _solve_part(
+    part: Instance, config: SolverConfig, budget: _Budget, workers: int
+) -> _Part | None:
+    """Every stage on one part, within its budget; None if nothing was found."""
+    started = time.perf_counter()
+    built = build_model(part, config)
+    if not built.variables.assign:
+        missing = sum(d.count for d in part.demands)
+        return _Part([_Stage("optimal", [], missing, missing, 0.0, started)], True, 0.0)
+    built.hint(_starting_roster(part, config))
+    stages: list[_Stage] = []
+    first_at = started
+    names = _stage_terms(built)
+    for i, terms in enumerate(names):
+        last = i == len(names) - 1
+        work = budget.work if last else budget.work * (1 - _NEXT_STAGES_FLOOR)
+        gap_limit = 0.0 if i == 0 else config.relative_gap_limit
+        built.minimise(terms)
+        stage = _run(built, config, budget, work, gap_limit, workers)
+        if stage is None:
+            break
+        stages.append(stage)
+        if i == 0:
+            built.hold_coverage(round(stage.objective))
+            first_at = time.perf_counter()
+        else:
+            built.hold_at_most(terms, round(stage.objective))
+        if i == 1:
+            first_at = stage.first_at
+        built.hint(set(stage.roster))
+    if not stages:
+        return None
+    return _Part(stages, len(stages) == len(names), first_at - started)
 
 
 def _starting_roster(instance: Instance, config: SolverConfig) -> set[Assignment]:
@@ -61,46 +162,96 @@ def _starting_roster(instance: Instance, config: SolverConfig) -> set[Assignment
     return set(fair_share_roster(instance, config.spacing_window_days))
 
 
-def _configured_solver(config: SolverConfig) -> cp_model.CpSolver:
+def _run(
+    built: BuiltModel,
+    config: SolverConfig,
+    budget: _Budget,
+    work: float,
+    gap_limit: float,
+    workers: int,
+) -> _Stage | None:
+    """Solve `built` within `work` deterministic seconds on `workers` threads (interleaved,
+    so deterministic, when more than one); None if it found no solution."""
     solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = config.time_limit_s
-    solver.parameters.relative_gap_limit = config.relative_gap_limit
-    solver.parameters.num_workers = config.workers
+    solver.parameters.max_deterministic_time = max(work, 0.01)
+    wall_left = budget.wall_left()
+    if wall_left is not None:
+        solver.parameters.max_time_in_seconds = max(wall_left, 0.01)
+    solver.parameters.relative_gap_limit = gap_limit
+    solver.parameters.num_workers = workers
+    solver.parameters.interleave_search = workers > 1
     solver.parameters.random_seed = config.seed
     solver.parameters.log_search_progress = config.log_search
-    return solver
-
-
-def _result(
-    instance: Instance,
-    built: BuiltModel,
-    solver: cp_model.CpSolver,
-    status: Status,
-    roster: list[Assignment],
-    started: float,
-    first: float,
-) -> Result:
-    objective = solver.objective_value
-    bound = solver.best_objective_bound
-    gap = 0.0 if status == "optimal" else abs(objective - bound) / max(1.0, abs(objective))
-    return Result(
+    clock = _FirstSolutionClock()
+    status = _STATUS.get(solver.solve(built.model, clock), "unknown")
+    budget.work -= solver.deterministic_time
+    if clock.first_at is None:
+        return None
+    roster = sorted(a for a, var in built.variables.assign.items() if solver.boolean_value(var))
+    return _Stage(
         status=status,
-        assignments=tuple(roster),
-        gaps=tuple(explain(instance, roster)),
-        loads=compute_loads(instance, roster),
-        objective=objective,
-        best_bound=bound,
-        gap=gap,
-        wall_time_s=time.perf_counter() - started,
-        time_to_first_solution_s=first,
-        objective_terms={name: int(solver.value(term)) for name, term in built.terms.items()},
+        roster=roster,
+        objective=solver.objective_value,
+        bound=solver.best_objective_bound,
+        work=solver.deterministic_time,
+        first_at=clock.first_at,
+        terms={name: int(solver.value(term)) for name, term in built.terms.items()},
     )
 
 
-def _fallback(instance: Instance, status: Status, started: float) -> Result:
+def _result(instance: Instance, config: SolverConfig, parts: list[_Part], started: float) -> Result:
+    roster = sorted(a for part in parts for a in part.stages[-1].roster)
+    coverage = [part.stages[0] for part in parts]
+    missing = sum(round(stage.objective) for stage in coverage)
+    missing_bound = sum(stage.bound for stage in coverage)
+    coverage_proven = all(stage.status == "optimal" for stage in coverage)
+    terms: dict[str, int] = {"uncovered": config.weights.uncovered * missing}
+    rest, rest_bound = 0.0, 0.0
+    for part in parts:
+        for name, value in part.stages[-1].terms.items():
+            if name != "uncovered":
+                terms[name] = terms.get(name, 0) + value
+                rest += value
+        rest_bound += _lexicographic_bound(part.stages[1:])
+    proven = all(
+        part.complete and all(stage.status == "optimal" for stage in part.stages) for part in parts
+    )
+    if not coverage_proven:
+        gap = abs(missing - missing_bound) / max(1, missing)
+    else:
+        gap = 0.0 if proven else abs(rest - rest_bound) / max(1.0, abs(rest))
+    return Result(
+        status="optimal" if proven else "feasible",
+        coverage_status="optimal" if coverage_proven else "feasible",
+        assignments=tuple(roster),
+        gaps=tuple(explain(instance, roster)),
+        loads=compute_loads(instance, roster),
+        objective=sum(terms.values()),
+        best_bound=config.weights.uncovered * missing_bound + rest_bound,
+        gap=gap,
+        wall_time_s=time.perf_counter() - started,
+        time_to_first_solution_s=sum(part.first_s for part in parts),
+        deterministic_time_s=sum(stage.work for part in parts for stage in part.stages),
+        objective_terms=terms,
+    )
+
+
+def _lexicographic_bound(stages: list[_Stage]) -> float:
+    """Lower bound of the terms after coverage: proven stages count their value, the first
+    unproven one its bound, later ones nothing."""
+    bound = 0.0
+    for stage in stages:
+        if stage.status != "optimal":
+            return bound + stage.bound
+        bound += stage.objective
+    return bound
+
+
+def _fallback(instance: Instance, started: float) -> Result:
     roster = greedy_roster(instance)
     return Result(
-        status=status,
+        status="unknown",
+        coverage_status="unknown",
         assignments=tuple(roster),
         gaps=tuple(explain(instance, roster)),
         loads=compute_loads(instance, roster),
@@ -109,6 +260,7 @@ def _fallback(instance: Instance, status: Status, started: float) -> Result:
         gap=None,
         wall_time_s=time.perf_counter() - started,
         time_to_first_solution_s=None,
+        deterministic_time_s=0.0,
         objective_terms={},
         method="greedy",
     )
