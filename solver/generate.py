@@ -167,9 +167,33 @@ def generate(
     )
 
 
-def venissieux_month(seed: int = 0) -> Instance:
-    """A Vénissieux-size month: 40 GPs, 30 physios, 50 nurses, 3 sectors, one 14-20 block."""
+TWO_BLOCK_DEMAND: DemandTable = {
+    "weekday": {"gp": 1, "physio": 1, "nurse": 1},
+    "saturday": {"gp": 1, "physio": 1, "nurse": 1},
+    "sunday": {"gp": 1, "nurse": 1},
+}
+"""Wanted per sector in each of two blocks (14-17, 17-20): the afternoon split in two."""
+
+
+def venissieux_month(seed: int = 0, *, two_blocks: bool = False) -> Instance:
+    """A Vénissieux-size month: 40 GPs, 30 physios, 50 nurses, 3 sectors, one 14-20 block
+    (or the afternoon split into 14-17 and 17-20, one block a day per practitioner)."""
+    if two_blocks:
+        return generate(seed=seed, blocks=("14-17", "17-20"), demand=TWO_BLOCK_DEMAND)
     return generate(seed=seed)
+
+
+def dense_territory(seed: int = 0, *, practitioners: int = 480, months: int = 1) -> Instance:
+    """A dense territory of many small sectors: 40 practitioners per sector (a third GPs,
+    a quarter physios, the rest nurses), 1 or 3 months from March."""
+    sectors = tuple(f"S{i + 1:02d}" for i in range(practitioners // 40))
+    gps, physios = practitioners // 3, practitioners // 4
+    return generate(
+        seed=seed,
+        n_days={1: 31, 3: 92}[months],
+        staff={"gp": gps, "physio": physios, "nurse": practitioners - gps - physios},
+        sectors=sectors,
+    )
 
 
 def large_territory(seed: int = 0) -> Instance:

@@ -136,15 +136,26 @@ def changes(instance: Instance, v: Variables) -> cp_model.LinearExprT:
 def crowding(
     model: cp_model.CpModel, instance: Instance, v: Variables, window_days: int
 ) -> cp_model.LinearExprT:
-    """On-call days beyond the first inside any window of `window_days` consecutive days."""
+    """Pairs of on-call days closer than `window_days`, each weighted by how much closer.
+
+    Two on-call days `k` days apart (`k < window_days`) cost `window_days - k`: the number
+    of windows of `window_days` consecutive days holding both. Pairs inside the rest period
+    cannot happen and get no variable. One boolean per possible pair, implied by the two
+    days (a clause), which propagates far better than a sum over each window.
+    """
     rest = instance.rules.min_rest_days
-    excess = []
+    penalties = []
     for pid in v.shifts_by_practitioner:
         days = v.days_of(pid)
         for i, first in enumerate(days):
-            window = [d for d in days[i:] if (d - first).days < window_days]
-            if (window[-1] - first).days > rest:
-                terms = [(1, x) for d in window for x in v.worked[(pid, d)]]
-                name = f"crowding[{pid},{first}]"
-                excess.append(v.new_excess(model, terms, -1, len(window) - 1, name))
-    return sum(excess)
+            for second in days[i + 1 :]:
+                k = (second - first).days
+                if k >= window_days:
+                    break
+                if k <= rest:
+                    continue
+                terms = [(1, x) for d in (first, second) for x in v.worked[(pid, d)]]
+                name = f"crowded[{pid},{first},{second}]"
+                pair = v.new_excess(model, terms, -1, 1, name)
+                penalties.append((window_days - k) * pair)
+    return sum(penalties)

@@ -94,12 +94,11 @@ def solve(instance: Instance, config: SolverConfig | None = None) -> Result:
     parts = split(instance)
     sizes = [_size(part) for part in parts]
     at_once = max(1, min(config.workers, len(parts)))
-    workers = max(1, config.workers // len(parts))
     capacity = config.time_limit_s * at_once
 
     def solve_part(i: int) -> _Part | None:
         share = min(config.time_limit_s, capacity * sizes[i] / max(1, sum(sizes)))
-        return _solve_part(parts[i], config, _Budget(share, deadline), workers)
+        return _solve_part(parts[i], config, _Budget(share, deadline))
 
     with ThreadPoolExecutor(max_workers=at_once) as pool:
         solved = list(pool.map(solve_part, range(len(parts))))
@@ -120,9 +119,7 @@ def _stage_terms(built: BuiltModel) -> list[tuple[str, ...]]:
     return [("uncovered",), middle, *last]
 
 
-def _solve_part(
-    part: Instance, config: SolverConfig, budget: _Budget, workers: int
-) -> _Part | None:
+def _solve_part(part: Instance, config: SolverConfig, budget: _Budget) -> _Part | None:
     """Every stage on one part, within its budget; None if nothing was found."""
     started = time.perf_counter()
     built = build_model(part, config)
@@ -138,7 +135,7 @@ def _solve_part(
         work = budget.work if last else budget.work * (1 - _NEXT_STAGES_FLOOR)
         gap_limit = 0.0 if i == 0 else config.relative_gap_limit
         built.minimise(terms)
-        stage = _run(built, config, budget, work, gap_limit, workers)
+        stage = _run(built, config, budget, work, gap_limit)
         if stage is None:
             break
         stages.append(stage)
@@ -163,23 +160,18 @@ def _starting_roster(instance: Instance, config: SolverConfig) -> set[Assignment
 
 
 def _run(
-    built: BuiltModel,
-    config: SolverConfig,
-    budget: _Budget,
-    work: float,
-    gap_limit: float,
-    workers: int,
+    built: BuiltModel, config: SolverConfig, budget: _Budget, work: float, gap_limit: float
 ) -> _Stage | None:
-    """Solve `built` within `work` deterministic seconds on `workers` threads (interleaved,
-    so deterministic, when more than one); None if it found no solution."""
+    """Solve `built` within `work` deterministic seconds, on one thread so that the search
+    is deterministic; None if it found no solution."""
     solver = cp_model.CpSolver()
     solver.parameters.max_deterministic_time = max(work, 0.01)
     wall_left = budget.wall_left()
     if wall_left is not None:
         solver.parameters.max_time_in_seconds = max(wall_left, 0.01)
     solver.parameters.relative_gap_limit = gap_limit
-    solver.parameters.num_workers = workers
-    solver.parameters.interleave_search = workers > 1
+    solver.parameters.num_workers = 1
+
     solver.parameters.random_seed = config.seed
     solver.parameters.log_search_progress = config.log_search
     clock = _FirstSolutionClock()
