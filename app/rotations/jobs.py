@@ -39,10 +39,12 @@ SolveFunction = Callable[[solver.Instance, solver.SolverConfig], solver.Result]
 
 
 def solver_config(params: dict[str, Any]) -> solver.SolverConfig:
-    """Solve parameters recorded on the job."""
+    """Solve parameters recorded on the job: the time limit bounds the solver's
+    deterministic work (same draft and seed, same roster) and, as a safety net, its
+    wall-clock time (a solve stopped by the latter may differ from one run to the next)."""
+    limit = float(params.get("time_limit_s", 10.0))
     return solver.SolverConfig(
-        time_limit_s=float(params.get("time_limit_s", 10.0)),
-        seed=int(params.get("seed", 0)),
+        time_limit_s=limit, wall_time_limit_s=limit, seed=int(params.get("seed", 0))
     )
 
 

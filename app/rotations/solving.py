@@ -357,9 +357,11 @@ def broken_locks(
 
 
 def solver_figures(result: solver.Result) -> dict[str, object]:
-    """What the coordinator sees of a solve: status, objective, bound, gap, time."""
+    """What the coordinator sees of a solve: status (and whether coverage is proven best),
+    objective, bound, gap, time."""
     return {
         "status": result.status,
+        "coverage_status": result.coverage_status,
         "method": result.method,
         "objective": result.objective,
         "best_bound": result.best_bound,
