@@ -133,9 +133,8 @@ def _solve_part(part: Instance, config: SolverConfig, budget: _Budget) -> _Part 
     for i, terms in enumerate(names):
         last = i == len(names) - 1
         work = budget.work if last else budget.work * (1 - _NEXT_STAGES_FLOOR)
-        gap_limit = 0.0 if i == 0 else config.relative_gap_limit
         built.minimise(terms)
-        stage = _run(built, config, budget, work, gap_limit)
+        stage = _run(built, config, budget, work, coverage=i == 0)
         if stage is None:
             break
         stages.append(stage)
@@ -160,16 +159,19 @@ def _starting_roster(instance: Instance, config: SolverConfig) -> set[Assignment
 
 
 def _run(
-    built: BuiltModel, config: SolverConfig, budget: _Budget, work: float, gap_limit: float
+    built: BuiltModel, config: SolverConfig, budget: _Budget, work: float, coverage: bool
 ) -> _Stage | None:
     """Solve `built` within `work` deterministic seconds, on one thread so that the search
-    is deterministic; None if it found no solution."""
+    is deterministic; None if it found no solution.
+
+    The wall-clock safety net spares the coverage stage, so that every part gets a roster
+    at its best coverage (that stage is quick: its relaxation is tight)."""
     solver = cp_model.CpSolver()
     solver.parameters.max_deterministic_time = max(work, 0.01)
     wall_left = budget.wall_left()
-    if wall_left is not None:
+    if wall_left is not None and not coverage:
         solver.parameters.max_time_in_seconds = max(wall_left, 0.01)
-    solver.parameters.relative_gap_limit = gap_limit
+    solver.parameters.relative_gap_limit = 0.0 if coverage else config.relative_gap_limit
     solver.parameters.num_workers = 1
 
     solver.parameters.random_seed = config.seed
