@@ -49,8 +49,9 @@ class SolverConfig:
     workers always give the same roster, however busy the machine is. Each part gets a
     share of `workers * time_limit_s` in proportion to its size, at most `time_limit_s`.
     `wall_time_limit_s`, when set, is a safety net in real seconds for the stages after
-    coverage; a solve it stops is no longer reproducible. Stages after coverage also stop once their relative gap falls to
-    `relative_gap_limit`. `workers` defaults to the machine's cores.
+    coverage; a solve it stops is no longer reproducible. Stages after coverage also stop
+    once their relative gap falls to `relative_gap_limit`. `workers` defaults to the
+    machine's cores.
     """
 
     time_limit_s: float = 10.0

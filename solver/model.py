@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from ortools.sat.python import cp_model
+from ortools.sat.python import cp_model, cp_model_helper
 
 from solver.config import SolverConfig
 from solver.constraints import HARD_RULES
@@ -43,6 +43,12 @@ class BuiltModel:
         else:
             self.model.add(self.terms["uncovered"] == missing)
 
+    def term_values(self, roster: set[Assignment]) -> dict[str, int]:
+        """Each term's value for `roster`, derived variables at their least consistent value
+        (what minimising them gives), whatever the current objective."""
+        values = self.variables.values_from(roster)
+        return {name: _evaluate(term, values) for name, term in self.terms.items()}
+
     def hint(self, roster: set[Assignment]) -> None:
         """Hint every variable, derived ones included, with its value for `roster`."""
         self.model.clear_hints()
@@ -60,3 +66,13 @@ def build_model(instance: Instance, config: SolverConfig) -> BuiltModel:
     terms: ObjectiveTerms = {"uncovered": uncovered(instance, variables)}
     terms.update(build_terms(model, instance, variables, config))
     return BuiltModel(instance, model, variables, terms)
+
+
+def _evaluate(expr: cp_model.LinearExprT, values: dict[int, int]) -> int:
+    """Value of a linear expression given the value of each variable (by index)."""
+    if not isinstance(expr, cp_model.LinearExpr):
+        return int(expr)
+    flat = cp_model_helper.FlatIntExpr(expr)
+    return int(flat.offset) + sum(
+        int(c) * values[var.index] for var, c in zip(flat.vars, flat.coeffs, strict=True)
+    )

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model
 
+from solver.check import check
 from solver.components import split
 from solver.config import SolverConfig
 from solver.explain import explain
@@ -31,18 +32,6 @@ _STATUS: dict[cp_model.CpSolverStatus, Status] = {
 
 _NEXT_STAGES_FLOOR = 0.2
 """Share of a part's budget left to its later stages, however long a stage takes."""
-
-
-class _FirstSolutionClock(cp_model.CpSolverSolutionCallback):
-    """Records the `time.perf_counter()` instant of the first solution."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.first_at: float | None = None
-
-    def on_solution_callback(self) -> None:
-        if self.first_at is None:
-            self.first_at = time.perf_counter()
 
 
 @dataclass
@@ -65,7 +54,6 @@ class _Stage:
     objective: float
     bound: float
     work: float
-    first_at: float
     terms: dict[str, int] = field(default_factory=dict)
 
 
@@ -120,15 +108,20 @@ def _stage_terms(built: BuiltModel) -> list[tuple[str, ...]]:
 
 
 def _solve_part(part: Instance, config: SolverConfig, budget: _Budget) -> _Part | None:
-    """Every stage on one part, within its budget; None if nothing was found."""
+    """Every stage on one part, within its budget; None if nothing was found.
+
+    The coverage stage's roster is a first roster at the best coverage; the next stage
+    starts from the starting roster instead when that covers as much (it is fairer).
+    """
     started = time.perf_counter()
     built = build_model(part, config)
     if not built.variables.assign:
         missing = sum(d.count for d in part.demands)
-        return _Part([_Stage("optimal", [], missing, missing, 0.0, started)], True, 0.0)
-    built.hint(_starting_roster(part, config))
+        return _Part([_Stage("optimal", [], missing, missing, 0.0)], True, 0.0)
+    starting = _starting_roster(part, config)
+    built.hint(starting)
     stages: list[_Stage] = []
-    first_at = started
+    first_s = 0.0
     names = _stage_terms(built)
     for i, terms in enumerate(names):
         last = i == len(names) - 1
@@ -139,16 +132,23 @@ def _solve_part(part: Instance, config: SolverConfig, budget: _Budget) -> _Part 
             break
         stages.append(stage)
         if i == 0:
+            first_s = time.perf_counter() - started
             built.hold_coverage(round(stage.objective))
-            first_at = time.perf_counter()
+            starting_missing = sum(d.count for d in part.demands) - len(starting)
+            if starting_missing == round(stage.objective) and _valid(part, starting):
+                built.hint(starting)
+                continue
         else:
             built.hold_at_most(terms, round(stage.objective))
-        if i == 1:
-            first_at = stage.first_at
         built.hint(set(stage.roster))
     if not stages:
         return None
-    return _Part(stages, len(stages) == len(names), first_at - started)
+    return _Part(stages, len(stages) == len(names), first_s)
+
+
+def _valid(part: Instance, roster: set[Assignment]) -> bool:
+    """Whether a starting roster keeps every hard rule (a previous roster may not)."""
+    return not check(part, roster)
 
 
 def _starting_roster(instance: Instance, config: SolverConfig) -> set[Assignment]:
@@ -176,10 +176,9 @@ def _run(
 
     solver.parameters.random_seed = config.seed
     solver.parameters.log_search_progress = config.log_search
-    clock = _FirstSolutionClock()
-    status = _STATUS.get(solver.solve(built.model, clock), "unknown")
+    status = _STATUS.get(solver.solve(built.model), "unknown")
     budget.work -= solver.deterministic_time
-    if clock.first_at is None:
+    if status not in ("optimal", "feasible"):
         return None
     roster = sorted(a for a, var in built.variables.assign.items() if solver.boolean_value(var))
     return _Stage(
@@ -188,8 +187,7 @@ def _run(
         objective=solver.objective_value,
         bound=solver.best_objective_bound,
         work=solver.deterministic_time,
-        first_at=clock.first_at,
-        terms={name: int(solver.value(term)) for name, term in built.terms.items()},
+        terms=built.term_values(set(roster)),
     )
 
 
