@@ -74,4 +74,5 @@ def _part(
         practitioners=tuple(p for p in instance.practitioners if p.id in ids),
         locked=tuple(a for a in instance.locked if a.practitioner in ids),
         previous_roster=tuple(a for a in instance.previous_roster if a.practitioner in ids),
+        context=tuple(a for a in instance.context if a.practitioner in ids),
     )

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ortools.sat.python import cp_model
 
@@ -110,8 +110,9 @@ def _stage_terms(built: BuiltModel) -> list[tuple[str, ...]]:
 def _solve_part(part: Instance, config: SolverConfig, budget: _Budget) -> _Part | None:
     """Every stage on one part, within its budget; None if nothing was found.
 
-    The coverage stage's roster is a first roster at the best coverage; the next stage
-    starts from the starting roster instead when that covers as much (it is fairer).
+    The coverage stage's roster is a first roster at the best coverage; the starting
+    roster replaces it when that covers as much (it is fairer), and the next stage starts
+    from it.
     """
     started = time.perf_counter()
     built = build_model(part, config)
@@ -130,16 +131,16 @@ def _solve_part(part: Instance, config: SolverConfig, budget: _Budget) -> _Part 
         stage = _run(built, config, budget, work, coverage=i == 0)
         if stage is None:
             break
-        stages.append(stage)
         if i == 0:
             first_s = time.perf_counter() - started
             built.hold_coverage(round(stage.objective))
             starting_missing = sum(d.count for d in part.demands) - len(starting)
             if starting_missing == round(stage.objective) and _valid(part, starting):
-                built.hint(starting)
-                continue
+                roster = sorted(starting)
+                stage = replace(stage, roster=roster, terms=built.term_values(starting))
         else:
             built.hold_at_most(terms, round(stage.objective))
+        stages.append(stage)
         built.hint(set(stage.roster))
     if not stages:
         return None

@@ -1,6 +1,7 @@
 """How the solver searches: coverage first, independent parts, the same roster every time."""
 
 import dataclasses
+import datetime as dt
 import json
 import os
 import subprocess
@@ -8,6 +9,7 @@ import sys
 from collections import Counter
 
 from solver import (
+    Assignment,
     Instance,
     Practitioner,
     Rules,
@@ -106,6 +108,25 @@ def test_parts_share_no_demand_and_keep_every_fair_share() -> None:
     for part in parts:
         for key, band in bands(part).items():
             assert band == whole[key]
+
+
+def test_each_part_keeps_its_own_context_and_the_roster_respects_it() -> None:
+    instance = three_professions(9, n_days=7)
+    eve = instance.days[0].date - dt.timedelta(days=1)
+    context = tuple(
+        Assignment(p.id, eve, "14-20", p.sectors[0]) for p in instance.practitioners[::4]
+    )
+    with_context = dataclasses.replace(instance, context=context)
+    parts = split(with_context)
+    assert Counter(a for part in parts for a in part.context) == Counter(context)
+    for part in parts:
+        ids = {p.id for p in part.practitioners}
+        assert all(a.practitioner in ids for a in part.context)
+    result = solve(with_context, SolverConfig(time_limit_s=2, workers=2))
+    assert check(with_context, result.assignments) == []
+    on_call_eve = {a.practitioner for a in context}
+    first_day = instance.days[0].date
+    assert not any(a.practitioner in on_call_eve and a.day == first_day for a in result.assignments)
 
 
 def test_practitioners_without_demand_and_demand_without_practitioners_form_one_part() -> None:
