@@ -206,9 +206,10 @@ def _result(instance: Instance, config: SolverConfig, parts: list[_Part], starte
                 terms[name] = terms.get(name, 0) + value
                 rest += value
         rest_bound += _lexicographic_bound(part.stages[1:])
-    proven = all(
+    finished = all(
         part.complete and all(stage.status == "optimal" for stage in part.stages) for part in parts
     )
+    proven = coverage_proven and (finished or rest <= rest_bound)
     if not coverage_proven:
         gap = abs(missing - missing_bound) / max(1, missing)
     else:
