@@ -3,7 +3,6 @@
 import hashlib
 import secrets
 import threading
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated
@@ -16,10 +15,10 @@ from sqlalchemy.orm import Session
 
 from app.db import SessionDep
 from app.errors import Forbidden, Unauthorized
+from app.revocation import NOTICE, Freshness
 from app.users.models import ApiToken, Role, User
 
 TOKEN_PREFIX = "snp_"
-PRINCIPAL_TTL_SECONDS = 2.0
 PRINCIPAL_CACHE_SIZE = 10_000
 
 _bearer = HTTPBearer(auto_error=False, description="API token issued by the coordinator")
@@ -47,35 +46,43 @@ class Principal:
 
 
 class PrincipalCache:
-    """Tokens this process resolved in the last ``PRINCIPAL_TTL_SECONDS``.
+    """Tokens this process resolved, trusted while the process's freshness stamp is unchanged.
 
-    Any write request this process commits clears it (see ``app.db.get_session``), so here
-    a revoked token or deactivated user stops working at once; another process notices
-    within the TTL.
+    Every committed change to users or tokens changes the stamp of every process before the
+    change is answered (see ``app.revocation``), so a revoked token or a deactivated user is
+    refused everywhere from then on, while a valid token costs no database round trip.
     """
 
-    def __init__(self) -> None:
-        self._entries: dict[str, tuple[Principal, float]] = {}
+    def __init__(self, freshness: Freshness | None = None) -> None:
+        self.freshness = freshness or Freshness()
+        self._entries: dict[str, tuple[Principal, object]] = {}
         self._lock = threading.Lock()
 
-    def get(self, token_hash: str) -> Principal | None:
-        """The cached principal of a token, if still fresh."""
-        entry = self._entries.get(token_hash)
-        if entry is None or time.monotonic() - entry[1] > PRINCIPAL_TTL_SECONDS:
-            return None
-        return entry[0]
+    def stamp(self) -> object | None:
+        """Read before resolving a token from the database, then given to :meth:`put`."""
+        return self.freshness.stamp()
 
-    def put(self, token_hash: str, principal: Principal) -> None:
-        """Remember a resolved token."""
+    def get(self, token_hash: str) -> Principal | None:
+        """The cached principal of a token, if nothing changed since it was resolved."""
+        entry = self._entries.get(token_hash)
+        if entry is None:
+            return None
+        stamp = self.freshness.stamp()
+        return entry[0] if stamp is not None and entry[1] == stamp else None
+
+    def put(self, token_hash: str, principal: Principal, stamp: object | None) -> None:
+        """Remember a token resolved from the database after ``stamp`` was read."""
+        if stamp is None:
+            return
         with self._lock:
             if len(self._entries) >= PRINCIPAL_CACHE_SIZE:
                 self._entries.clear()
-            self._entries[token_hash] = (principal, time.monotonic())
+            self._entries[token_hash] = (principal, stamp)
 
-    def clear(self) -> None:
-        """Forget everything: users or tokens may have changed."""
-        with self._lock:
-            self._entries.clear()
+    async def after_commit(self, session: Session) -> None:
+        """Hold a write's answer until every process has heard of its auth change."""
+        if NOTICE in session.info:
+            await run_in_threadpool(self.freshness.after_commit, session)
 
 
 def _resolve(session: Session, token_hash: str) -> Principal:
@@ -111,8 +118,9 @@ async def current_principal(
     token_hash = hash_token(credentials.credentials)
     principal = cache.get(token_hash)
     if principal is None:
+        stamp = cache.stamp()
         principal = await run_in_threadpool(_resolve, session, token_hash)
-        cache.put(token_hash, principal)
+        cache.put(token_hash, principal, stamp)
     return principal
 
 

@@ -26,6 +26,11 @@ class Settings(BaseSettings):
     run_notifier: bool = True
     solver_grace_seconds: float = Field(default=DEFAULT_SOLVER_GRACE_SECONDS, ge=0)
 
+    db_pool_size: int | None = Field(default=None, ge=1, le=1000)
+    db_max_overflow: int | None = Field(default=None, ge=0, le=1000)
+    db_wait_seconds: float = Field(default=2.0, gt=0, le=60)
+    db_write_wait_seconds: float = Field(default=5.0, gt=0, le=60)
+
     smtp_host: str | None = None
     smtp_port: int = 587
     smtp_security: Literal["starttls", "tls", "none"] = "starttls"
@@ -49,11 +54,28 @@ class Settings(BaseSettings):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
 
+    @property
+    def is_sqlite(self) -> bool:
+        """Whether the database is an embedded SQLite file."""
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def pool_size(self) -> int:
+        """Connections each process keeps open (PostgreSQL 5, SQLite 5 by default)."""
+        return self.db_pool_size if self.db_pool_size is not None else 5
+
+    @property
+    def max_overflow(self) -> int:
+        """Extra connections a process may open at a peak (PostgreSQL 5, SQLite 10)."""
+        if self.db_max_overflow is not None:
+            return self.db_max_overflow
+        return 10 if self.is_sqlite else 5
+
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> "Settings":
         """Production must run on a real database server and behind HTTPS."""
         if self.environment == "production":
-            if self.database_url.startswith("sqlite"):
+            if self.is_sqlite:
                 raise ValueError("DATABASE_URL: production needs PostgreSQL, not SQLite")
             if not self.public_base_url.startswith("https://"):
                 raise ValueError("PUBLIC_BASE_URL: production must be served over https://")

@@ -1,15 +1,55 @@
-"""Database engine, session factory and the per-request session dependency."""
+"""Database engine, session factory and the per-request session dependency.
 
-from collections.abc import AsyncIterator
-from typing import Annotated, Any
+Every request's transaction commits before its answer leaves: the session dependency has
+FastAPI's ``scope="function"``, so its exit code (the commit) runs once the route has
+returned and before the response is sent. A commit that fails becomes the error answer.
+
+Waiting is bounded everywhere: a request waits at most ``DB_WAIT_SECONDS`` for a pooled
+connection, a write waits at most ``DB_WRITE_WAIT_SECONDS`` for its turn (SQLite: one
+writer at a time per process; PostgreSQL: at most ``DB_POOL_SIZE`` concurrent writers) and
+for the database's locks; past that the answer is 503 with ``Retry-After``.
+"""
+
+import asyncio
+import weakref
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
+
+from app.config import Settings
+from app.errors import Unavailable
 
 WRITE_INTENT = "write_intent"
 READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+EndpointT = TypeVar("EndpointT", bound=Callable[..., Any])
+
+
+@dataclass(frozen=True)
+class PoolLimits:
+    """How many connections a process holds and how long a request waits for one."""
+
+    size: int = 5
+    overflow: int = 10
+    wait_seconds: float = 2.0
+    write_wait_seconds: float = 5.0
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "PoolLimits":
+        """The limits configured for this deployment."""
+        return cls(
+            size=settings.pool_size,
+            overflow=settings.max_overflow,
+            wait_seconds=settings.db_wait_seconds,
+            write_wait_seconds=settings.db_write_wait_seconds,
+        )
 
 
 def normalise_url(url: str) -> str:
@@ -21,14 +61,27 @@ def normalise_url(url: str) -> str:
     return url
 
 
-def _enable_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    # Let SQLAlchemy, not the sqlite3 module, emit BEGIN: savepoints then work as documented.
-    dbapi_connection.isolation_level = None
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=10000")
-    cursor.close()
+def _sqlite_pragmas(busy_timeout_ms: int) -> Callable[[Any, Any], None]:
+    def enable(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not the sqlite3 module, emit BEGIN: savepoints then work as documented.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
+        cursor.close()
+
+    return enable
+
+
+def _postgres_lock_timeout(lock_timeout_ms: int) -> Callable[[Any, Any], None]:
+    def limit(dbapi_connection: Any, _record: Any) -> None:
+        # A transaction waits this long for a row lock, then fails (answered 503).
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute(f"SET lock_timeout = {lock_timeout_ms}")
+        dbapi_connection.commit()
+
+    return limit
 
 
 def _begin_sqlite_transaction(connection: Connection) -> None:
@@ -38,17 +91,32 @@ def _begin_sqlite_transaction(connection: Connection) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
-def make_engine(url: str, **connect_args: Any) -> Engine:
-    """Create an engine; SQLite gets WAL, foreign keys and a busy timeout."""
+def make_engine(url: str, *, limits: PoolLimits | None = None, **connect_args: Any) -> Engine:
+    """Create an engine with bounded pool waits; SQLite gets WAL, foreign keys and a busy
+    timeout, PostgreSQL a connect timeout and a lock timeout."""
+    limits = limits or PoolLimits()
     url = normalise_url(url)
+    wait_ms = int(limits.write_wait_seconds * 1000)
+    pool = {
+        "pool_size": limits.size,
+        "max_overflow": limits.overflow,
+        "pool_timeout": limits.wait_seconds,
+    }
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, **connect_args})
-        event.listen(engine, "connect", _enable_sqlite_pragmas)
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False, **connect_args}, **pool
+        )
+        event.listen(engine, "connect", _sqlite_pragmas(wait_ms))
         event.listen(engine, "begin", _begin_sqlite_transaction)
         return engine
-    return create_engine(
-        url, pool_pre_ping=True, pool_size=10, max_overflow=20, connect_args=connect_args
+    engine = create_engine(
+        url,
+        pool_pre_ping=True,
+        connect_args={"connect_timeout": max(2, round(limits.wait_seconds)), **connect_args},
+        **pool,
     )
+    event.listen(engine, "connect", _postgres_lock_timeout(wait_ms))
+    return engine
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
@@ -56,19 +124,92 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False)
 
 
+def is_sqlite(factory: sessionmaker[Session]) -> bool:
+    """Whether a session factory talks to SQLite."""
+    bind = factory.kw["bind"]
+    return bool(bind.dialect.name == "sqlite")
+
+
+def sqlite_file(url: str) -> str | None:
+    """The database file of a SQLite URL (None for other databases or in memory)."""
+    parsed = make_url(normalise_url(url))
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return parsed.database
+
+
 def declare_write_intent(session: Session) -> None:
     """Tell the database this transaction will write (SQLite: BEGIN IMMEDIATE)."""
     session.connection(execution_options={WRITE_INTENT: True})
 
 
+def writes_on_read(endpoint: EndpointT) -> EndpointT:
+    """Mark a GET route that writes (an audit row): its transaction is a writer's from the
+    start, so the write can neither fail late on a lock nor be lost after the answer."""
+    setattr(endpoint, WRITE_INTENT, True)
+    return endpoint
+
+
+class WriteGate:
+    """At most ``capacity`` write transactions of this process at once; a writer waits at
+    most ``wait_seconds`` for its turn, then gets 503. Waiting happens on the event loop,
+    so queued writers hold neither a thread nor a connection."""
+
+    def __init__(self, capacity: int, wait_seconds: float) -> None:
+        self.capacity = capacity
+        self.wait_seconds = wait_seconds
+        self._by_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore]
+        self._by_loop = weakref.WeakKeyDictionary()
+
+    @asynccontextmanager
+    async def turn(self) -> AsyncIterator[None]:
+        """Hold one writer's place for the duration of the block."""
+        loop = asyncio.get_running_loop()
+        semaphore = self._by_loop.setdefault(loop, asyncio.Semaphore(self.capacity))
+        try:
+            async with asyncio.timeout(self.wait_seconds):
+                await semaphore.acquire()
+        except TimeoutError:
+            raise Unavailable("the database is busy with other writes; retry shortly") from None
+        try:
+            yield
+        finally:
+            semaphore.release()
+
+
+def write_gate(factory: sessionmaker[Session], limits: PoolLimits) -> WriteGate:
+    """SQLite has one writer: one at a time per process; PostgreSQL: one per pooled connection."""
+    capacity = 1 if is_sqlite(factory) else limits.size
+    return WriteGate(capacity, limits.write_wait_seconds)
+
+
+def _route_writes(request: Request) -> bool:
+    if request.method not in READ_ONLY_METHODS:
+        return True
+    route = request.scope.get("route")
+    return bool(getattr(getattr(route, "endpoint", None), WRITE_INTENT, False))
+
+
 async def get_session(request: Request) -> AsyncIterator[Session]:
-    """One session per request: committed once at the end, rolled back on any error.
+    """One session per request, committed once before the answer is sent, rolled back on any
+    error; a failed commit raises, so the client gets the error instead of a success.
 
     The session does its database work in worker threads; a request that never touches
     the database (say, a search served from a cache) costs no thread hop for it.
     """
     factory: sessionmaker[Session] = request.app.state.session_factory
-    writes = request.method not in READ_ONLY_METHODS
+    if not _route_writes(request):
+        async with _session(factory, writes=False) as session:
+            yield session
+        return
+    gate: WriteGate = request.app.state.write_gate
+    async with gate.turn(), _session(factory, writes=True) as session:
+        yield session
+    await request.app.state.principals.after_commit(session)
+
+
+@asynccontextmanager
+async def _session(factory: sessionmaker[Session], *, writes: bool) -> AsyncIterator[Session]:
     session = factory()
     try:
         if writes:
@@ -76,13 +217,11 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
         yield session
         if session.in_transaction():
             await run_in_threadpool(session.commit)
-        if writes:
-            request.app.state.principals.clear()
-    except Exception:
+    except BaseException:
         await run_in_threadpool(session.rollback)
         raise
     finally:
         session.close()  # the transaction has ended: nothing left to release over the wire
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]

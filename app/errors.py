@@ -7,9 +7,21 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import (
+    DBAPIError,
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+    ProgrammingError,
+    SQLAlchemyError,
+)
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 logger = logging.getLogger(__name__)
+
+RETRY_AFTER_SECONDS = 1
+UNAVAILABLE_SQLSTATES = frozenset({"42P01", "3F000", "3D000"})
+"""PostgreSQL: undefined table, schema or database (the schema or the base is gone)."""
 
 
 class DomainError(Exception):
@@ -42,6 +54,13 @@ class Unauthorized(DomainError):
 class Conflict(DomainError):
     status = 409
     code = "conflict"
+
+
+class Unavailable(DomainError):
+    """The database is busy, saturated or unreachable: retry shortly (with ``Retry-After``)."""
+
+    status = 503
+    code = "unavailable"
 
 
 class HardRuleBroken(Conflict):
@@ -96,7 +115,21 @@ def error_responses(*errors: type[DomainError]) -> dict[int | str, dict[str, Any
 
 
 def _render(status: int, body: ErrorBody) -> JSONResponse:
-    return JSONResponse(status_code=status, content=ErrorResponse(error=body).model_dump())
+    headers = {"Retry-After": str(RETRY_AFTER_SECONDS)} if status == Unavailable.status else None
+    return JSONResponse(
+        status_code=status, content=ErrorResponse(error=body).model_dump(), headers=headers
+    )
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """Whether a database error means busy, saturated or unreachable (503), not a bug."""
+    if isinstance(exc, PoolTimeout | OperationalError | InterfaceError):
+        return True
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    if isinstance(exc, ProgrammingError):
+        return getattr(exc.orig, "sqlstate", None) in UNAVAILABLE_SQLSTATES
+    return False
 
 
 def _field_path(loc: tuple[Any, ...]) -> str:
@@ -131,6 +164,14 @@ async def _integrity_error(_request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def _database_error(request: Request, exc: Exception) -> JSONResponse:
+    if not is_unavailable(exc):
+        return await _unexpected_error(request, exc)
+    logger.warning("database unavailable: %s", (str(exc).splitlines() or [""])[0])
+    message = "the database is busy or unreachable; retry shortly"
+    return _render(Unavailable.status, ErrorBody(code=Unavailable.code, message=message))
+
+
 async def _unexpected_error(_request: Request, exc: Exception) -> JSONResponse:
     logger.exception("unexpected error", exc_info=exc)
     return _render(500, ErrorBody(code="internal_error", message="internal error"))
@@ -141,4 +182,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, _domain_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(IntegrityError, _integrity_error)
+    app.add_exception_handler(SQLAlchemyError, _database_error)
     app.add_exception_handler(Exception, _unexpected_error)

@@ -18,14 +18,14 @@ def healthz() -> dict[str, str]:
 @router.get(
     "/readyz",
     summary="Readiness probe (database reachable)",
-    responses={503: {"description": "database unreachable"}},
+    responses={503: {"description": "database unreachable or not migrated"}},
 )
 def readyz(request: Request) -> JSONResponse:
-    """The process can reach its database."""
+    """The process can reach its database, and the database has its schema."""
     factory: sessionmaker[Session] = request.app.state.session_factory
     try:
         with factory() as session:
-            session.execute(text("SELECT 1"))
+            session.execute(text("SELECT version_num FROM alembic_version"))
     except SQLAlchemyError:
         return JSONResponse(status_code=503, content={"status": "database unreachable"})
     return JSONResponse(content={"status": "ok"})

@@ -5,6 +5,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from app import health
@@ -13,7 +14,7 @@ from app.availability.router import router as availability_router
 from app.config import Settings, get_settings
 from app.coverage.router import router as coverage_router
 from app.cpts.router import router as cpts_router
-from app.db import make_engine, make_session_factory
+from app.db import PoolLimits, make_engine, make_session_factory, write_gate
 from app.docs import install_docs
 from app.errors import install_error_handlers
 from app.feeds.router import router as feeds_router
@@ -22,6 +23,7 @@ from app.notifications.worker import NotificationWorker
 from app.pharmacies.router import router as pharmacies_router
 from app.practitioners.router import router as practitioners_router
 from app.referrals.router import router as referrals_router
+from app.revocation import EpochFile, Freshness, NotifyListener, epoch_path
 from app.rotations.jobs import JobRunner
 from app.rotations.oncall_router import router as oncall_router
 from app.rotations.router import router as rotations_router
@@ -30,6 +32,8 @@ from app.slots.router import router as slots_router
 from app.slots.search import OpenSlotCache
 from app.stats.router import router as stats_router
 from app.users.router import router as users_router
+
+LISTENER_START_SECONDS = 5.0
 
 DESCRIPTION = """Unscheduled-care (SNP) on-call service for a French CPTS.
 
@@ -46,6 +50,23 @@ def _notifier(settings: Settings, factory: sessionmaker[Session]) -> Notificatio
     return NotificationWorker(factory, settings)
 
 
+def _use_database(app: FastAPI, factory: sessionmaker[Session], limits: PoolLimits) -> None:
+    app.state.session_factory = factory
+    app.state.write_gate = write_gate(factory, limits)
+
+
+def _freshness(engine: Engine) -> Freshness:
+    """How this process hears that users or tokens changed (see ``app.revocation``)."""
+    if engine.dialect.name == "postgresql":
+        listener = NotifyListener(engine.url)
+        listener.wait_connected(timeout=LISTENER_START_SECONDS)
+        return listener
+    database = engine.url.database
+    if engine.dialect.name == "sqlite" and database and database != ":memory:":
+        return EpochFile(epoch_path(database))
+    return Freshness()
+
+
 def create_app(
     settings: Settings | None = None, session_factory: sessionmaker[Session] | None = None
 ) -> FastAPI:
@@ -57,8 +78,10 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = None
         if session_factory is None:
-            engine = make_engine(settings.database_url)
-            app.state.session_factory = make_session_factory(engine)
+            limits = PoolLimits.from_settings(settings)
+            engine = make_engine(settings.database_url, limits=limits)
+            _use_database(app, make_session_factory(engine), limits)
+            app.state.principals = PrincipalCache(_freshness(engine))
         runner = (
             JobRunner(app.state.session_factory, grace_seconds=settings.solver_grace_seconds)
             if settings.run_jobs
@@ -74,6 +97,7 @@ def create_app(
             notifier.stop()
         if runner is not None:
             runner.stop()
+        app.state.principals.freshness.stop()
         if engine is not None:
             engine.dispose()
 
@@ -89,7 +113,7 @@ def create_app(
     app.state.open_slots = OpenSlotCache()
     app.state.principals = PrincipalCache()
     if session_factory is not None:
-        app.state.session_factory = session_factory
+        _use_database(app, session_factory, PoolLimits.from_settings(settings))
     install_error_handlers(app)
     install_docs(app)
     for router in (

@@ -1,6 +1,7 @@
 """Keyword-only factories that arrange data through the services, for tests."""
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from itertools import count
 
 from httpx import Response
@@ -13,6 +14,8 @@ from app.identifiers import with_luhn_key
 from app.pharmacies.models import Pharmacy
 from app.practitioners.models import Practitioner
 from app.professions import Profession
+from app.rotations.models import Rotation, RotationStatus, Shift
+from app.slots.models import Slot
 from app.users.models import Role, User
 from app.users.schemas import UserCreate
 from app.users.service import create_user, issue_token
@@ -157,3 +160,47 @@ def first_field_error(response: Response) -> dict[str, str]:
     """The first ``{field, message}`` of an API error response."""
     fields: list[dict[str, str]] = response.json()["error"]["fields"]
     return fields[0]
+
+
+def make_open_slots(
+    session: Session, *, cpts_id: int, count: int, first_start: datetime
+) -> list[int]:
+    """``count`` open GP slots, one minute apart from ``first_start``, in one active shift
+    of a published rotation (bookable at once when ``first_start`` is soon enough)."""
+    practitioner = make_practitioner(session, cpts_id=cpts_id, last_name="Lefebvre")
+    day = first_start.date()
+    rotation = Rotation(
+        cpts_id=cpts_id,
+        period_start=day,
+        period_end=day,
+        status=RotationStatus.published.value,
+        published_at=first_start,
+    )
+    session.add(rotation)
+    session.flush()
+    shift = Shift(
+        cpts_id=cpts_id,
+        rotation_id=rotation.id,
+        practitioner_id=practitioner.id,
+        profession=practitioner.profession,
+        day=day,
+        block="burst",
+        starts_at=first_start,
+        ends_at=first_start + timedelta(minutes=count + 15),
+    )
+    session.add(shift)
+    session.flush()
+    slots = [
+        Slot(
+            cpts_id=cpts_id,
+            shift_id=shift.id,
+            practitioner_id=practitioner.id,
+            profession=practitioner.profession,
+            starts_at=first_start + timedelta(minutes=n),
+            ends_at=first_start + timedelta(minutes=n + 15),
+        )
+        for n in range(count)
+    ]
+    session.add_all(slots)
+    session.commit()
+    return [slot.id for slot in slots]

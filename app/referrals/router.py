@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from app.auth import Coordinator, CurrentUser, Principal, require_roles
 from app.clock import NowDep
-from app.db import SessionDep
+from app.db import SessionDep, writes_on_read
 from app.errors import Conflict, Forbidden, NotFound, RuleViolation, error_responses
 from app.pagination import Page, PageDep
 from app.referrals import service
@@ -102,6 +102,7 @@ def book_referral(
     summary="List referrals",
     response_model=Page[ReferralPublic] | Page[ReferralAnonymous],
 )
+@writes_on_read
 def list_referrals(
     session: SessionDep,
     user: CurrentUser,
@@ -132,6 +133,7 @@ def list_referrals(
     response_model=ReferralPublic | ReferralAnonymous,
     responses=error_responses(NotFound),
 )
+@writes_on_read
 def read_referral(
     session: SessionDep, user: CurrentUser, referral_id: int
 ) -> ReferralPublic | ReferralAnonymous:

@@ -96,6 +96,26 @@ def book(
     previous = _replay(session, pharmacy_id=principal.pharmacy_id, key=key, data=data)
     if previous is not None:
         return previous, True
+    try:
+        referral = _take_slot(session, principal=principal, data=data, key=key, now=now)
+    except SlotTaken:
+        # A retry racing its own original waited for the slot's lock while the original
+        # committed: the slot is gone because it booked it, so answer the same referral.
+        previous = _replay(session, pharmacy_id=principal.pharmacy_id, key=key, data=data)
+        if previous is not None:
+            return previous, True
+        raise
+    _audit(session, principal, "create", referral)
+    slots_changed(referral.cpts_id)
+    notify.referral_booked(session, referral)
+    return referral, False
+
+
+def _take_slot(
+    session: Session, *, principal: Principal, data: ReferralCreate, key: str, now: datetime
+) -> Referral:
+    """Lock the slot, check it is still bookable, take it and add the referral."""
+    assert principal.pharmacy_id is not None
     cpts = session.get_one(Cpts, principal.cpts_id)
     slot = _bookable_slot(session, cpts=cpts, data=data, now=now)
     taken = session.execute(
@@ -128,10 +148,7 @@ def book(
             session.add(referral)
     except IntegrityError:
         raise SlotTaken(f"slot {slot.id} was just booked by someone else") from None
-    _audit(session, principal, "create", referral)
-    slots_changed(referral.cpts_id)
-    notify.referral_booked(session, referral)
-    return referral, False
+    return referral
 
 
 def _audit(session: Session, principal: Principal, action: str, referral: Referral) -> None:

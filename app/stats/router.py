@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse
 from app.auth import Coordinator
 from app.clock import NowDep
 from app.cpts.service import get_cpts
-from app.db import SessionDep
+from app.db import SessionDep, writes_on_read
 from app.errors import Forbidden, RuleViolation, error_responses
 from app.stats import exports, service
 from app.stats.exports import Separator
@@ -91,6 +91,7 @@ def export_oncall_hours(
     response_class=Response,
     responses=CSV_RESPONSES,
 )
+@writes_on_read
 def export_referrals(
     session: SessionDep,
     user: Coordinator,
