@@ -164,7 +164,8 @@ class NotifyListener(Freshness):
                 self._generation += 1
                 self._changed.notify_all()
             while not self._stop.is_set():
-                for notice in conn.notifies(timeout=0.5, stop_after=1):
+                # The generator holds the connection: acknowledge only once it has returned.
+                for notice in list(conn.notifies(timeout=0.5, stop_after=1)):
                     self._heard(conn, channel, notice)
 
     def _heard(self, conn: psycopg.Connection[Any], channel: str, notice: psycopg.Notify) -> None:
