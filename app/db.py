@@ -7,7 +7,8 @@ returned and before the response is sent. A commit that fails becomes the error 
 Waiting is bounded everywhere: a request waits at most ``DB_WAIT_SECONDS`` for a pooled
 connection, a write waits at most ``DB_WRITE_WAIT_SECONDS`` for its turn (SQLite: one
 writer at a time per process; PostgreSQL: at most ``DB_POOL_SIZE`` concurrent writers) and
-for the database's locks; past that the answer is 503 with ``Retry-After``.
+for the database's locks, behind at most ``DB_WRITE_QUEUE`` other writers; past that the
+answer is 503 with ``Retry-After``.
 """
 
 import asyncio
@@ -40,6 +41,7 @@ class PoolLimits:
     overflow: int = 10
     wait_seconds: float = 2.0
     write_wait_seconds: float = 5.0
+    write_queue: int = 100
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "PoolLimits":
@@ -49,6 +51,7 @@ class PoolLimits:
             overflow=settings.max_overflow,
             wait_seconds=settings.db_wait_seconds,
             write_wait_seconds=settings.db_write_wait_seconds,
+            write_queue=settings.db_write_queue,
         )
 
 
@@ -151,13 +154,16 @@ def writes_on_read(endpoint: EndpointT) -> EndpointT:
 
 
 class WriteGate:
-    """At most ``capacity`` write transactions of this process at once; a writer waits at
-    most ``wait_seconds`` for its turn, then gets 503. Waiting happens on the event loop,
-    so queued writers hold neither a thread nor a connection."""
+    """At most ``capacity`` write transactions of this process at once, and at most
+    ``max_waiting`` writers queued behind them; a writer waits at most ``wait_seconds`` for
+    its turn. Past either bound the answer is 503 at once. Waiting happens on the event
+    loop, so queued writers hold neither a thread nor a connection."""
 
-    def __init__(self, capacity: int, wait_seconds: float) -> None:
+    def __init__(self, capacity: int, wait_seconds: float, max_waiting: int) -> None:
         self.capacity = capacity
         self.wait_seconds = wait_seconds
+        self.max_waiting = max_waiting
+        self._waiting = 0
         self._by_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore]
         self._by_loop = weakref.WeakKeyDictionary()
 
@@ -166,11 +172,16 @@ class WriteGate:
         """Hold one writer's place for the duration of the block."""
         loop = asyncio.get_running_loop()
         semaphore = self._by_loop.setdefault(loop, asyncio.Semaphore(self.capacity))
+        if semaphore.locked() and self._waiting >= self.max_waiting:
+            raise Unavailable("too many writes are waiting for the database; retry shortly")
+        self._waiting += 1
         try:
             async with asyncio.timeout(self.wait_seconds):
                 await semaphore.acquire()
         except TimeoutError:
             raise Unavailable("the database is busy with other writes; retry shortly") from None
+        finally:
+            self._waiting -= 1
         try:
             yield
         finally:
@@ -180,7 +191,7 @@ class WriteGate:
 def write_gate(factory: sessionmaker[Session], limits: PoolLimits) -> WriteGate:
     """SQLite has one writer: one at a time per process; PostgreSQL: one per pooled connection."""
     capacity = 1 if is_sqlite(factory) else limits.size
-    return WriteGate(capacity, limits.write_wait_seconds)
+    return WriteGate(capacity, limits.write_wait_seconds, limits.write_queue)
 
 
 def _route_writes(request: Request) -> bool:
