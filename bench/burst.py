@@ -83,7 +83,6 @@ async def _burst(headers: dict[str, str], slot_ids: list[int], bookings: int) ->
     async with httpx.AsyncClient(
         base_url=f"http://{HOST}:{PORT}", limits=limits, timeout=HANG_SECONDS
     ) as client:
-
         burst = uuid.uuid4().hex[:8]
 
         async def book(n: int) -> dict:
@@ -92,7 +91,9 @@ async def _burst(headers: dict[str, str], slot_ids: list[int], bookings: int) ->
             started = time.perf_counter()
             try:
                 response = await client.post(
-                    "/v1/referrals", headers={**headers, "Idempotency-Key": f"{burst}-{n}"}, json=body
+                    "/v1/referrals",
+                    headers={**headers, "Idempotency-Key": f"{burst}-{n}"},
+                    json=body,
                 )
             except httpx.TimeoutException:
                 return {"status": "hang", "slot": slot, "ms": HANG_SECONDS * 1000}
