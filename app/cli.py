@@ -14,7 +14,7 @@ from app.base import utcnow
 from app.config import get_settings
 from app.cpts.schemas import CptsCreate
 from app.cpts.service import create_cpts
-from app.db import make_engine, make_session_factory
+from app.db import PoolLimits, check_connection_budget, make_engine, make_session_factory
 from app.demo import DemoTokens, demo_today, seed_demo
 from app.notifications.worker import NotificationWorker
 from app.referrals.service import purge_identities
@@ -47,6 +47,12 @@ def _migrate(_args: argparse.Namespace) -> None:
 def _serve(args: argparse.Namespace) -> None:
     settings = get_settings()
     schema.upgrade(settings.database_url)
+    try:
+        check_connection_budget(
+            settings.database_url, limits=PoolLimits.from_settings(settings), processes=args.workers
+        )
+    except ValueError as exc:
+        raise SystemExit(f"cpts-snp serve: {exc}") from None
     uvicorn.run(
         "app.main:create_app",
         factory=True,

@@ -21,7 +21,6 @@ from typing import Annotated, Any, TypeVar
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import Connection, Engine, create_engine, event
-from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.config import Settings
@@ -122,6 +121,34 @@ def make_engine(url: str, *, limits: PoolLimits | None = None, **connect_args: A
     return engine
 
 
+def connections_per_process(limits: PoolLimits) -> int:
+    """Most PostgreSQL connections one API process opens: its pool at its peak, plus the
+    listener that hears of revocations (see ``app.revocation``)."""
+    return limits.size + limits.overflow + 1
+
+
+def check_connection_budget(url: str, *, limits: PoolLimits, processes: int) -> None:
+    """Refuse to start ``processes`` API processes that could exceed PostgreSQL's
+    ``max_connections`` (less the superuser reserve); SQLite needs no check."""
+    if normalise_url(url).startswith("sqlite"):
+        return
+    engine = make_engine(url, limits=limits)
+    try:
+        with engine.connect() as conn:
+            allowed = int(conn.exec_driver_sql("SHOW max_connections").scalar_one())
+            reserved = int(conn.exec_driver_sql("SHOW superuser_reserved_connections").scalar_one())
+    finally:
+        engine.dispose()
+    needed = processes * connections_per_process(limits)
+    if needed > allowed - reserved:
+        raise ValueError(
+            f"{processes} process(es) x (DB_POOL_SIZE {limits.size} + DB_MAX_OVERFLOW "
+            f"{limits.overflow} + 1 listener) = {needed} connections, but the server allows "
+            f"{allowed - reserved} (max_connections {allowed} - {reserved} reserved): lower "
+            "DB_POOL_SIZE / DB_MAX_OVERFLOW or the number of workers"
+        )
+
+
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     """Sessions that keep loaded objects usable after commit."""
     return sessionmaker(bind=engine, expire_on_commit=False)
@@ -131,14 +158,6 @@ def is_sqlite(factory: sessionmaker[Session]) -> bool:
     """Whether a session factory talks to SQLite."""
     bind = factory.kw["bind"]
     return bool(bind.dialect.name == "sqlite")
-
-
-def sqlite_file(url: str) -> str | None:
-    """The database file of a SQLite URL (None for other databases or in memory)."""
-    parsed = make_url(normalise_url(url))
-    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
-        return None
-    return parsed.database
 
 
 def declare_write_intent(session: Session) -> None:

@@ -1,0 +1,74 @@
+"""Pool sizes come from settings, a request never waits long for a connection, and the
+API processes of one host must fit PostgreSQL's max_connections."""
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+
+from app.config import Settings
+from app.db import PoolLimits, check_connection_budget, make_engine, make_session_factory
+from app.main import create_app
+from app.schema import upgrade
+from tests.databases import BACKENDS, POSTGRES_URL, drop_database, fresh_database
+from tests.factories import make_territory
+
+TIGHT = PoolLimits(size=1, overflow=0, wait_seconds=0.3, write_wait_seconds=0.3)
+
+
+@pytest.fixture(params=BACKENDS)
+def tight_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """A migrated database behind a pool of a single connection."""
+    engine, schema = fresh_database(str(request.param), tmp_path)
+    with engine.begin() as conn:
+        upgrade(connection=conn)
+    url = engine.url.render_as_string(hide_password=False)
+    tight = make_engine(url, limits=TIGHT, **_search_path(schema))
+    try:
+        yield tight
+    finally:
+        tight.dispose()
+        drop_database(engine, schema)
+
+
+def _search_path(schema: str | None) -> dict[str, str]:
+    return {} if schema is None else {"options": f"-c search_path={schema}"}
+
+
+def test_pool_size_and_overflow_come_from_the_settings(tight_engine: Engine) -> None:
+    assert tight_engine.pool.size() == 1  # type: ignore[attr-defined]
+    assert tight_engine.pool._max_overflow == 0  # type: ignore[attr-defined]
+    settings = Settings(db_pool_size=7, db_max_overflow=3, db_wait_seconds=0.5)
+    assert PoolLimits.from_settings(settings) == PoolLimits(
+        size=7, overflow=3, wait_seconds=0.5, write_wait_seconds=5.0
+    )
+
+
+def test_a_request_that_cannot_get_a_connection_in_time_answers_503(
+    tight_engine: Engine,
+) -> None:
+    factory = make_session_factory(tight_engine)
+    with factory() as session:
+        headers = make_territory(session).headers
+    app = create_app(Settings(run_jobs=False), session_factory=factory)
+    with tight_engine.connect(), TestClient(app, raise_server_exceptions=False) as client:
+        response = client.get("/v1/sectors", headers=headers)
+    assert response.status_code == 503, response.text
+    assert response.headers["Retry-After"] == "1"
+    assert response.json()["error"]["code"] == "unavailable"
+
+
+@pytest.mark.skipif(not POSTGRES_URL, reason="max_connections is PostgreSQL's")
+def test_processes_that_would_exceed_max_connections_are_refused() -> None:
+    assert POSTGRES_URL
+    check_connection_budget(POSTGRES_URL, limits=PoolLimits(size=5, overflow=5), processes=4)
+    with pytest.raises(ValueError, match="DB_POOL_SIZE"):
+        check_connection_budget(POSTGRES_URL, limits=PoolLimits(size=30, overflow=0), processes=4)
+
+
+def test_sqlite_needs_no_connection_budget(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'any.db'}"
+    check_connection_budget(url, limits=PoolLimits(size=500, overflow=500), processes=64)
+    assert not (tmp_path / "any.db").exists()
