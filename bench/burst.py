@@ -17,7 +17,6 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from collections import Counter
@@ -25,13 +24,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
-from sqlalchemy import text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from app.db import make_engine, make_session_factory
 from app.schema import upgrade
 from app.users.models import Role
+from bench.databases import bench_database, drop_bench_schema
 from tests.factories import make_open_slots, make_pharmacy, make_territory, make_user_headers
 
 HOST = "127.0.0.1"
@@ -155,14 +154,7 @@ def main() -> None:
     if args.client:
         client_main(args.client)
         return
-    url, schema = args.database_url, None
-    if url:
-        schema = f"bench_{uuid.uuid4().hex[:8]}"
-        with make_engine(url).begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        url = f"{url}?options=-csearch_path%3D{schema}"
-    else:
-        url = f"sqlite:///{Path(tempfile.mkdtemp(prefix='bench-burst-')) / 'bench.db'}"
+    url, schema = bench_database(args.database_url, "bench-burst-")
     headers, bursts = prepare(url, args.slots)
     server = serve(url, args.processes)
     results = []
@@ -172,9 +164,7 @@ def main() -> None:
     finally:
         server.terminate()
         server.wait(timeout=30)
-        if schema:
-            with make_engine(args.database_url).begin() as conn:
-                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        drop_bench_schema(args.database_url, schema)
     backend = "PostgreSQL" if args.database_url else "SQLite"
     load = os.getloadavg()[0]
     print(

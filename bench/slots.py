@@ -14,13 +14,10 @@ import argparse
 import os
 import subprocess
 import sys
-import tempfile
 import time
-import uuid
 from pathlib import Path
 
 import httpx
-from sqlalchemy import text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -28,6 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from app.db import make_engine, make_session_factory
 from app.demo import demo_today, seed_demo
 from app.schema import upgrade
+from bench.databases import bench_database, drop_bench_schema
 from bench.load import LoadResult, run_load
 
 HOST = "127.0.0.1"
@@ -83,15 +81,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 4, 16])
     parser.add_argument("--database-url")
     args = parser.parse_args()
-    workdir = Path(tempfile.mkdtemp(prefix="bench-slots-"))
-    url, schema = args.database_url, None
-    if url:
-        schema = f"bench_{uuid.uuid4().hex[:8]}"
-        with make_engine(url).begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        url = f"{url}?options=-csearch_path%3D{schema}"
-    else:
-        url = f"sqlite:///{workdir / 'bench.db'}"
+    url, schema = bench_database(args.database_url, "bench-slots-")
     token = prepare(url)
     env = {"DATABASE_URL": url, "RUN_JOBS": "false", "LOG_LEVEL": "warning"}
     api = serve("app.main:create_app", 8771, env)
@@ -111,9 +101,7 @@ def main() -> None:
     finally:
         api.terminate()
         bare.terminate()
-        if schema:
-            with make_engine(args.database_url).begin() as conn:
-                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        drop_bench_schema(args.database_url, schema)
     backend = "PostgreSQL" if args.database_url else "SQLite"
     print(
         f"slot search on {backend}: {len(offers)} offers per query (demo territory, "

@@ -4,20 +4,16 @@ feed link is refused by every process as soon as the revocation is answered."""
 
 import asyncio
 from collections import Counter
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
 import httpx
-import pytest
 from sqlalchemy import func, select
 
 from app.base import utcnow
 from app.referrals.models import Referral
 from app.users.models import Role
-from tests.app.live import LiveDatabase, live_database, served, served_many
+from tests.app.live import LiveDatabase, served, served_many
 from tests.app.slot_scenarios import PATIENT
-from tests.databases import BACKENDS
 from tests.factories import (
     make_open_slots,
     make_pharmacy,
@@ -31,13 +27,6 @@ SLOTS = 10
 SAME_KEY = 50
 REVOCATIONS = 15
 ANSWER_WITHIN_SECONDS = 60.0
-
-
-@pytest.fixture(params=BACKENDS)
-def live(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[LiveDatabase]:
-    """A fresh migrated database of each backend, for real server processes."""
-    with live_database(str(request.param), tmp_path) as database:
-        yield database
 
 
 def _pharmacist_with_slots(live: LiveDatabase, count: int) -> tuple[dict[str, str], list[int]]:
