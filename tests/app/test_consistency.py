@@ -34,7 +34,7 @@ JOB_TRIALS = 12
 def test_a_created_sector_is_readable_the_moment_its_201_arrives(live: LiveDatabase) -> None:
     with live.sessions() as session:
         headers = make_territory(session).headers
-    with served(live.url) as base, httpx.Client(base_url=base, headers=headers) as api:
+    with served(live) as base, httpx.Client(base_url=base, headers=headers) as api:
         missing = []
         for n in range(TRIALS):
             created = api.post("/v1/sectors", json={"name": f"Secteur {n}"})
@@ -48,7 +48,7 @@ def test_a_created_sector_is_readable_the_moment_its_201_arrives(live: LiveDatab
 def test_a_solve_job_is_readable_the_moment_its_202_arrives(live: LiveDatabase) -> None:
     with live.sessions() as session:
         headers = make_territory(session).headers
-    with served(live.url) as base, httpx.Client(base_url=base, headers=headers) as api:
+    with served(live) as base, httpx.Client(base_url=base, headers=headers) as api:
         unread = []
         for month in range(1, JOB_TRIALS + 1):
             period = {"period_start": f"2027-{month:02d}-01", "period_end": f"2027-{month:02d}-28"}
@@ -181,7 +181,7 @@ def test_every_identity_read_under_a_concurrent_writer_has_its_audit_row(
     thread.start()
     statuses: list[int] = []
     try:
-        with served(live.url) as base, httpx.Client(base_url=base, headers=pharmacist) as api:
+        with served(live) as base, httpx.Client(base_url=base, headers=pharmacist) as api:
             for _ in range(TRIALS):
                 response = api.get(f"/v1/referrals/{referral_id}")
                 statuses.append(response.status_code)

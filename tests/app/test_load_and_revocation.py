@@ -80,7 +80,7 @@ def test_a_burst_on_one_slot_has_one_winner_and_every_other_answer_is_honest(
     live: LiveDatabase,
 ) -> None:
     headers, (slot,) = _pharmacist_with_slots(live, 1)
-    with served(live.url) as base:
+    with served(live) as base:
         responses = asyncio.run(
             _book_at_once(base, headers, [(slot, f"burst-{n}") for n in range(BURST)])
         )
@@ -93,7 +93,7 @@ def test_a_burst_on_one_slot_has_one_winner_and_every_other_answer_is_honest(
 def test_a_burst_over_many_slots_never_books_one_twice(live: LiveDatabase) -> None:
     headers, slots = _pharmacist_with_slots(live, SLOTS)
     bookings = [(slots[n % SLOTS], f"spread-{n}") for n in range(BURST)]
-    with served(live.url) as base:
+    with served(live) as base:
         responses = asyncio.run(_book_at_once(base, headers, bookings))
     _assert_honest(responses)
     winners = Counter(r.json()["slot_id"] for r in responses if r.status_code == 201)
@@ -105,7 +105,7 @@ def test_one_idempotency_key_sent_many_times_at_once_answers_one_referral(
     live: LiveDatabase,
 ) -> None:
     headers, (slot,) = _pharmacist_with_slots(live, 1)
-    with served(live.url) as base:
+    with served(live) as base:
         responses = asyncio.run(_book_at_once(base, headers, [(slot, "same-key")] * SAME_KEY))
     assert Counter(r.status_code for r in responses) == {201: SAME_KEY}
     assert len({r.json()["id"] for r in responses}) == 1
@@ -119,7 +119,7 @@ def test_a_revoked_token_is_refused_by_another_process_at_once(live: LiveDatabas
     user_id = territory.coordinator.id
     coordinator = territory.headers
     accepted_after_revoke = []
-    with served_many(live.url, 2) as (first, second):
+    with served_many(live, 2) as (first, second):
         revoker = httpx.Client(base_url=first, headers=coordinator)
         other = httpx.Client(base_url=second)
         for trial in range(REVOCATIONS):
@@ -142,7 +142,7 @@ def test_a_revoked_feed_link_is_refused_by_another_process_at_once(live: LiveDat
         territory = make_territory(session)
         practitioner_id = make_practitioner(session, cpts_id=territory.cpts.id).id
     served_after_revoke = []
-    with served_many(live.url, 2) as (first, second):
+    with served_many(live, 2) as (first, second):
         revoker = httpx.Client(base_url=first, headers=territory.headers)
         other = httpx.Client(base_url=second)
         for _ in range(REVOCATIONS):
