@@ -36,6 +36,11 @@ class InstanceError(ValueError):
     def __init__(self, field: str, message: str) -> None:
         super().__init__(f"{field}: {message}")
         self.field = field
+        self.message = message
+
+    def __reduce__(self) -> tuple[type["InstanceError"], tuple[str, str]]:
+        """Pickle by field and message, so the error crosses the solver process intact."""
+        return (InstanceError, (self.field, self.message))
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 import dataclasses
 import datetime as dt
 import json
+import pickle
 import subprocess
 import sys
 from collections import Counter
@@ -94,6 +95,13 @@ def test_demand_outside_the_horizon_is_named() -> None:
     late = Demand(MONDAY + dt.timedelta(days=30), "14-20", "gp", "Nord", 1)
     with pytest.raises(InstanceError, match=r"demands\[0\]\.day"):
         Instance(days=weekdays(2), blocks=("14-20",), demands=(late,), practitioners=())
+
+
+def test_instance_error_crosses_a_process_boundary_intact() -> None:
+    error = pickle.loads(pickle.dumps(InstanceError("days[0]", "not a date")))
+    assert isinstance(error, InstanceError)
+    assert (error.field, error.message) == ("days[0]", "not a date")
+    assert str(error) == "days[0]: not a date"
 
 
 def test_missing_json_field_is_named() -> None:
