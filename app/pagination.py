@@ -7,6 +7,8 @@ from pydantic import BaseModel
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
+from app.types import Offset
+
 MAX_PAGE_SIZE = 200
 
 T = TypeVar("T")
@@ -21,7 +23,7 @@ class PageParams(BaseModel):
 
 async def page_params(
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="Page size")] = 50,
-    offset: Annotated[int, Query(ge=0, description="Rows to skip")] = 0,
+    offset: Annotated[Offset, Query(description="Rows to skip")] = 0,
 ) -> PageParams:
     """Read ``limit``/``offset`` from the query string."""
     return PageParams(limit=limit, offset=offset)

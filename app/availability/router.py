@@ -1,6 +1,5 @@
 """HTTP routes for a practitioner's absences and preferences (themself or the coordinator)."""
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, status
@@ -15,13 +14,15 @@ from app.availability.schemas import (
     PreferencePublic,
 )
 from app.db import SessionDep
-from app.errors import Conflict, Forbidden, NotFound, RuleViolation, error_responses
+from app.errors import Conflict, Forbidden, NotFound, RuleViolation, error_responses, raises
 from app.pagination import Page, PageDep
 from app.practitioners.models import Practitioner
+from app.types import CalendarDate, EntityId
 
 
+@raises(NotFound, Forbidden)
 def practitioner_in_reach(
-    session: SessionDep, user: CoordinatorOrPractitioner, practitioner_id: int
+    session: SessionDep, user: CoordinatorOrPractitioner, practitioner_id: EntityId
 ) -> Practitioner:
     """The practitioner in the path, once the caller is allowed to manage their availability."""
     return service.reachable_practitioner(session, principal=user, practitioner_id=practitioner_id)
@@ -62,10 +63,10 @@ def list_absences(
     practitioner: PractitionerInReach,
     page: PageDep,
     start: Annotated[
-        date | None, Query(alias="from", description="Only absences ending on or after")
+        CalendarDate | None, Query(alias="from", description="Only absences ending on or after")
     ] = None,
     end: Annotated[
-        date | None, Query(alias="to", description="Only absences starting on or before")
+        CalendarDate | None, Query(alias="to", description="Only absences starting on or before")
     ] = None,
 ) -> Page[AbsencePublic]:
     """The practitioner's absences by start date, optionally those overlapping [from, to]."""
@@ -78,7 +79,7 @@ def list_absences(
 
 @router.get("/absences/{absence_id}", summary="Read an absence", response_model=AbsencePublic)
 def read_absence(
-    session: SessionDep, practitioner: PractitionerInReach, absence_id: int
+    session: SessionDep, practitioner: PractitionerInReach, absence_id: EntityId
 ) -> AbsencePublic:
     """One absence."""
     absence = service.get_absence(session, practitioner=practitioner, absence_id=absence_id)
@@ -92,7 +93,10 @@ def read_absence(
     responses=error_responses(RuleViolation, Conflict),
 )
 def update_absence(
-    session: SessionDep, practitioner: PractitionerInReach, absence_id: int, data: AbsenceUpdate
+    session: SessionDep,
+    practitioner: PractitionerInReach,
+    absence_id: EntityId,
+    data: AbsenceUpdate,
 ) -> AbsencePublic:
     """Move, shorten, extend or re-word an absence."""
     absence = service.update_absence(
@@ -104,7 +108,9 @@ def update_absence(
 @router.delete(
     "/absences/{absence_id}", summary="Withdraw an absence", status_code=status.HTTP_204_NO_CONTENT
 )
-def delete_absence(session: SessionDep, practitioner: PractitionerInReach, absence_id: int) -> None:
+def delete_absence(
+    session: SessionDep, practitioner: PractitionerInReach, absence_id: EntityId
+) -> None:
     """Withdraw an absence."""
     service.delete_absence(session, practitioner=practitioner, absence_id=absence_id)
 
@@ -142,7 +148,7 @@ def list_preferences(
     "/preferences/{preference_id}", summary="Read a preference", response_model=PreferencePublic
 )
 def read_preference(
-    session: SessionDep, practitioner: PractitionerInReach, preference_id: int
+    session: SessionDep, practitioner: PractitionerInReach, preference_id: EntityId
 ) -> PreferencePublic:
     """One preference."""
     preference = service.get_preference(
@@ -157,7 +163,7 @@ def read_preference(
     status_code=status.HTTP_204_NO_CONTENT,
 )
 def delete_preference(
-    session: SessionDep, practitioner: PractitionerInReach, preference_id: int
+    session: SessionDep, practitioner: PractitionerInReach, preference_id: EntityId
 ) -> None:
     """Withdraw a preference."""
     service.delete_preference(session, practitioner=practitioner, preference_id=preference_id)

@@ -6,6 +6,8 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 from pydantic.config import JsonDict
 
+from app.types import CalendarDate, MultilineText
+
 ABSENCE_EXAMPLE: JsonDict = {
     "start_date": "2026-12-21",
     "end_date": "2027-01-03",
@@ -18,9 +20,9 @@ class AbsenceCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [ABSENCE_EXAMPLE]})
 
-    start_date: date
-    end_date: date = Field(description="Last day of the absence (included)")
-    reason: str | None = Field(default=None, max_length=200)
+    start_date: CalendarDate
+    end_date: CalendarDate = Field(description="Last day of the absence (included)")
+    reason: MultilineText | None = Field(default=None, max_length=200)
 
 
 class AbsenceUpdate(BaseModel):
@@ -30,9 +32,9 @@ class AbsenceUpdate(BaseModel):
         extra="forbid", json_schema_extra={"examples": [{"end_date": "2027-01-05"}]}
     )
 
-    start_date: date | None = None
-    end_date: date | None = None
-    reason: str | None = Field(default=None, max_length=200)
+    start_date: CalendarDate | None = None
+    end_date: CalendarDate | None = None
+    reason: MultilineText | None = Field(default=None, max_length=200)
 
 
 class AbsencePublic(BaseModel):
@@ -75,7 +77,7 @@ class PreferenceCreate(BaseModel):
 
     kind: PreferenceKind
     weekday: int | None = Field(default=None, ge=0, le=6, description="0 = Monday … 6 = Sunday")
-    day: date | None = Field(default=None, validate_default=True)
+    day: CalendarDate | None = Field(default=None, validate_default=True)
 
     @field_validator("day")
     @classmethod

@@ -15,6 +15,7 @@ from app.db import SessionDep
 from app.errors import Conflict, Forbidden, NotFound, RuleViolation, error_responses
 from app.pagination import Page, PageDep
 from app.professions import Profession
+from app.types import EntityId
 
 router = APIRouter(
     prefix="/v1/coverage-rules", tags=["coverage rules"], responses=error_responses(Forbidden)
@@ -28,7 +29,7 @@ def list_rules(
     page: PageDep,
     day_kind: DayKind | None = None,
     profession: Profession | None = None,
-    sector_id: int | None = None,
+    sector_id: EntityId | None = None,
 ) -> Page[CoverageRulePublic]:
     """The territory's coverage rules, Monday to holiday (coordinator or practitioner)."""
     rows, total = service.list_rules(
@@ -79,7 +80,7 @@ def replace_rules(
     responses=error_responses(NotFound),
 )
 def read_rule(
-    session: SessionDep, user: CoordinatorOrPractitioner, rule_id: int
+    session: SessionDep, user: CoordinatorOrPractitioner, rule_id: EntityId
 ) -> CoverageRulePublic:
     """One coverage rule (coordinator or practitioner)."""
     rule = service.get_rule(session, cpts_id=user.cpts_id, rule_id=rule_id)
@@ -93,7 +94,7 @@ def read_rule(
     responses=error_responses(NotFound),
 )
 def update_rule(
-    session: SessionDep, user: Coordinator, rule_id: int, data: CoverageRuleUpdate
+    session: SessionDep, user: Coordinator, rule_id: EntityId, data: CoverageRuleUpdate
 ) -> CoverageRulePublic:
     """Change how many practitioners a rule asks for (coordinator)."""
     rule = service.update_rule(session, cpts_id=user.cpts_id, rule_id=rule_id, data=data)
@@ -106,6 +107,6 @@ def update_rule(
     status_code=status.HTTP_204_NO_CONTENT,
     responses=error_responses(NotFound),
 )
-def delete_rule(session: SessionDep, user: Coordinator, rule_id: int) -> None:
+def delete_rule(session: SessionDep, user: Coordinator, rule_id: EntityId) -> None:
     """Remove a rule: that scope then needs nobody (coordinator)."""
     service.delete_rule(session, cpts_id=user.cpts_id, rule_id=rule_id)

@@ -6,6 +6,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic.config import JsonDict
 
 from app.professions import Profession
+from app.types import EntityId
 
 MAX_REQUIRED = 100
 MAX_RULES = 2000
@@ -37,7 +38,7 @@ class CoverageRuleCreate(BaseModel):
 
     day_kind: DayKind
     profession: Profession
-    sector_id: int | None = Field(default=None, description="Null: the whole territory")
+    sector_id: EntityId | None = Field(default=None, description="Null: the whole territory")
     required: int = Field(ge=0, le=MAX_REQUIRED)
 
 

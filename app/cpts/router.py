@@ -16,6 +16,7 @@ from app.cpts.schemas import (
 from app.db import SessionDep
 from app.errors import Conflict, NotFound, RuleViolation, error_responses
 from app.pagination import Page, PageDep
+from app.types import EntityId
 
 router = APIRouter(prefix="/v1", tags=["settings and sectors"])
 
@@ -83,7 +84,7 @@ def create_sector(session: SessionDep, user: Coordinator, data: SectorCreate) ->
     response_model=SectorPublic,
     responses=error_responses(NotFound),
 )
-def read_sector(session: SessionDep, user: CurrentUser, sector_id: int) -> SectorPublic:
+def read_sector(session: SessionDep, user: CurrentUser, sector_id: EntityId) -> SectorPublic:
     """One sector."""
     sector = service.get_sector(session, cpts_id=user.cpts_id, sector_id=sector_id)
     return SectorPublic.model_validate(sector)
@@ -96,7 +97,7 @@ def read_sector(session: SessionDep, user: CurrentUser, sector_id: int) -> Secto
     responses=error_responses(NotFound, Conflict),
 )
 def update_sector(
-    session: SessionDep, user: Coordinator, sector_id: int, data: SectorUpdate
+    session: SessionDep, user: Coordinator, sector_id: EntityId, data: SectorUpdate
 ) -> SectorPublic:
     """Rename a sector or change its communes (coordinator)."""
     sector = service.update_sector(session, cpts_id=user.cpts_id, sector_id=sector_id, data=data)
@@ -109,6 +110,6 @@ def update_sector(
     status_code=status.HTTP_204_NO_CONTENT,
     responses=error_responses(NotFound),
 )
-def delete_sector(session: SessionDep, user: Coordinator, sector_id: int) -> None:
+def delete_sector(session: SessionDep, user: Coordinator, sector_id: EntityId) -> None:
     """Remove a sector and its coverage rules (coordinator)."""
     service.delete_sector(session, cpts_id=user.cpts_id, sector_id=sector_id)

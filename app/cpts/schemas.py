@@ -10,6 +10,7 @@ from pydantic.config import JsonDict
 
 from app.crud import NotNull
 from app.professions import Profession
+from app.types import Text, WallClockTime
 
 FRANCE_SUBDIVISIONS = frozenset(holidays.country_holidays("FR").subdivisions)
 
@@ -36,8 +37,8 @@ HolidaySubdivision = Annotated[str | None, AfterValidator(_check_subdivision)]
 class Block(BaseModel):
     """One part of the on-call window, in local wall-clock time."""
 
-    start: time
-    end: time
+    start: WallClockTime
+    end: WallClockTime
 
 
 class ProfessionSettings(BaseModel):
@@ -71,11 +72,11 @@ class SettingsUpdate(BaseModel):
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [SETTINGS_EXAMPLE]})
 
-    name: Annotated[str | None, NotNull] = Field(default=None, min_length=1, max_length=200)
+    name: Annotated[Text | None, NotNull] = Field(default=None, min_length=1, max_length=200)
     timezone: Annotated[TimezoneName | None, NotNull] = None
     holiday_subdivision: HolidaySubdivision = None
-    oncall_start: Annotated[time | None, NotNull] = None
-    oncall_end: Annotated[time | None, NotNull] = None
+    oncall_start: Annotated[WallClockTime | None, NotNull] = None
+    oncall_end: Annotated[WallClockTime | None, NotNull] = None
     blocks: Annotated[list[Block] | None, NotNull] = Field(default=None, max_length=12)
     min_notice_minutes: Annotated[int | None, NotNull] = Field(default=None, ge=0, le=24 * 60)
     retention_days: Annotated[int | None, NotNull] = Field(default=None, ge=1, le=3650)
@@ -110,7 +111,7 @@ class SettingsPublic(BaseModel):
 class CptsCreate(BaseModel):
     """A new territory (bootstrap CLI)."""
 
-    name: str = Field(min_length=1, max_length=200)
+    name: Text = Field(min_length=1, max_length=200)
     timezone: TimezoneName = "Europe/Paris"
     holiday_subdivision: HolidaySubdivision = None
 
@@ -123,8 +124,8 @@ class SectorCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [SECTOR_EXAMPLE]})
 
-    name: str = Field(min_length=1, max_length=120)
-    communes: list[Annotated[str, Field(min_length=1, max_length=120)]] = []
+    name: Text = Field(min_length=1, max_length=120)
+    communes: list[Annotated[Text, Field(min_length=1, max_length=120)]] = []
 
 
 class SectorUpdate(BaseModel):
@@ -132,9 +133,9 @@ class SectorUpdate(BaseModel):
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [SECTOR_EXAMPLE]})
 
-    name: Annotated[str | None, NotNull] = Field(default=None, min_length=1, max_length=120)
+    name: Annotated[Text | None, NotNull] = Field(default=None, min_length=1, max_length=120)
     communes: Annotated[
-        list[Annotated[str, Field(min_length=1, max_length=120)]] | None, NotNull
+        list[Annotated[Text, Field(min_length=1, max_length=120)]] | None, NotNull
     ] = None
 
 

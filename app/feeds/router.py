@@ -16,6 +16,7 @@ from app.feeds.models import FeedKind, FeedToken
 from app.feeds.schemas import CptsFeedCreate, FeedTokenIssued, FeedTokenPublic
 from app.pagination import Page, PageDep
 from app.professions import Profession
+from app.types import EntityId
 
 router = APIRouter(tags=["calendar feeds"])
 EndpointT = TypeVar("EndpointT", bound=Callable[..., Response])
@@ -60,7 +61,7 @@ def issue_practitioner_feed(
     session: SessionDep,
     user: CoordinatorOrPractitioner,
     now: NowDep,
-    practitioner_id: int,
+    practitioner_id: EntityId,
 ) -> FeedTokenIssued:
     """A personal calendar feed (the practitioner themself, or the coordinator). The secret
     and links are in this response only; the practitioner's previous feed link stops working."""
@@ -90,7 +91,7 @@ def list_feed_tokens(
     session: SessionDep,
     user: CoordinatorOrPractitioner,
     page: PageDep,
-    practitioner_id: int | None = None,
+    practitioner_id: EntityId | None = None,
     active: bool | None = None,
 ) -> Page[FeedTokenPublic]:
     """Feed tokens without secrets: the coordinator's whole CPTS, a practitioner's own."""
@@ -108,7 +109,7 @@ def list_feed_tokens(
     responses=error_responses(NotFound, Forbidden),
 )
 def revoke_feed_token(
-    session: SessionDep, user: CoordinatorOrPractitioner, now: NowDep, token_id: int
+    session: SessionDep, user: CoordinatorOrPractitioner, now: NowDep, token_id: EntityId
 ) -> FeedTokenPublic:
     """Revoke a feed; its URL answers 404 from then on."""
     token = service.revoke_feed_token(session, principal=user, token_id=token_id, now=now)
@@ -132,7 +133,7 @@ def cpts_feed(
     now: NowDep,
     token: str,
     profession: Annotated[Profession | None, Query()] = None,
-    sector_id: Annotated[int | None, Query()] = None,
+    sector_id: Annotated[EntityId | None, Query()] = None,
 ) -> Response:
     """The CPTS's on-call shifts within the token's filters, narrowed by the query's."""
     feed = service.active_feed(session, kind=FeedKind.cpts, secret=token)

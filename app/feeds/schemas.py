@@ -7,6 +7,7 @@ from pydantic.config import JsonDict
 
 from app.feeds.models import FeedKind
 from app.professions import Profession
+from app.types import EntityId
 
 TOKEN_EXAMPLE: JsonDict = {
     "id": 3,
@@ -27,7 +28,7 @@ class CptsFeedCreate(BaseModel):
     )
 
     profession: Profession | None = None
-    sector_id: int | None = None
+    sector_id: EntityId | None = None
 
 
 class FeedTokenPublic(BaseModel):

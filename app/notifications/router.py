@@ -1,6 +1,5 @@
 """HTTP routes: a user's notification channels, and their notifications' delivery status."""
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -12,6 +11,7 @@ from app.notifications import inbox
 from app.notifications.models import DeliveryStatus
 from app.notifications.schemas import ChannelsPublic, ChannelsUpdate, NotificationPublic
 from app.pagination import Page, PageDep
+from app.types import Instant
 
 router = APIRouter(prefix="/v1", tags=["notifications"])
 
@@ -51,8 +51,8 @@ def list_notifications(
     user: CurrentUser,
     page: PageDep,
     status: DeliveryStatus | None = None,
-    since: Annotated[datetime | None, Query(alias="from")] = None,
-    until: Annotated[datetime | None, Query(alias="to")] = None,
+    since: Annotated[Instant | None, Query(alias="from")] = None,
+    until: Annotated[Instant | None, Query(alias="to")] = None,
 ) -> Page[NotificationPublic]:
     """The caller's notifications, newest first, with delivery status; the coordinator
     with ``status=failed`` sees every failed delivery of the CPTS."""

@@ -6,9 +6,10 @@ from typing import Annotated
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field
 
 from app.notifications.models import ChannelKind, DeliveryStatus, Event
+from app.types import Text
 
 EmailAddress = Annotated[
-    str,
+    Text,
     Field(
         max_length=320,
         pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$",
@@ -16,7 +17,7 @@ EmailAddress = Annotated[
     ),
 ]
 WebhookSecret = Annotated[
-    str,
+    Text,
     Field(
         min_length=16,
         max_length=200,

@@ -15,6 +15,7 @@ from app.pharmacies.schemas import (
     PharmacyPublic,
     PharmacyUpdate,
 )
+from app.types import EntityId
 from app.users.models import Role
 
 router = APIRouter(prefix="/v1", tags=["pharmacies"])
@@ -57,7 +58,7 @@ def list_pharmacies(
     responses=error_responses(NotFound, Forbidden),
 )
 def read_pharmacy(
-    session: SessionDep, user: CoordinatorOrPharmacist, pharmacy_id: int
+    session: SessionDep, user: CoordinatorOrPharmacist, pharmacy_id: EntityId
 ) -> PharmacyPublic:
     """One pharmacy: the coordinator any, a pharmacist only their own."""
     row = service.get_pharmacy_for(session, principal=user, pharmacy_id=pharmacy_id)
@@ -71,7 +72,7 @@ def read_pharmacy(
     responses=error_responses(NotFound, Conflict, RuleViolation),
 )
 def update_pharmacy(
-    session: SessionDep, user: Coordinator, pharmacy_id: int, data: PharmacyUpdate
+    session: SessionDep, user: Coordinator, pharmacy_id: EntityId, data: PharmacyUpdate
 ) -> PharmacyPublic:
     """Change a pharmacy (coordinator)."""
     row = service.update_pharmacy(session, cpts_id=user.cpts_id, pharmacy_id=pharmacy_id, data=data)
@@ -84,6 +85,6 @@ def update_pharmacy(
     status_code=status.HTTP_204_NO_CONTENT,
     responses=error_responses(NotFound),
 )
-def delete_pharmacy(session: SessionDep, user: Coordinator, pharmacy_id: int) -> None:
+def delete_pharmacy(session: SessionDep, user: Coordinator, pharmacy_id: EntityId) -> None:
     """Remove a pharmacy and its pharmacists' accounts (coordinator)."""
     service.delete_pharmacy(session, cpts_id=user.cpts_id, pharmacy_id=pharmacy_id)

@@ -8,6 +8,7 @@ from pydantic.config import JsonDict
 from app.crud import reject_null
 from app.identifiers import finess_problem
 from app.practitioners.schemas import Address, Latitude, Longitude, Phone
+from app.types import EntityId, Text
 
 
 def _check_finess(value: str) -> str:
@@ -18,7 +19,7 @@ def _check_finess(value: str) -> str:
 
 
 Finess = Annotated[str, AfterValidator(_check_finess)]
-PharmacyName = Annotated[str, Field(min_length=1, max_length=200)]
+PharmacyName = Annotated[Text, Field(min_length=1, max_length=200)]
 NotNull = AfterValidator(reject_null)
 
 PHARMACY_EXAMPLE: JsonDict = {
@@ -43,7 +44,7 @@ class PharmacyCreate(BaseModel):
     phone: Phone | None = None
     latitude: Latitude | None = None
     longitude: Longitude | None = None
-    sector_id: int | None = None
+    sector_id: EntityId | None = None
 
 
 class PharmacyUpdate(BaseModel):
@@ -59,7 +60,7 @@ class PharmacyUpdate(BaseModel):
     phone: Phone | None = None
     latitude: Latitude | None = None
     longitude: Longitude | None = None
-    sector_id: int | None = None
+    sector_id: EntityId | None = None
 
 
 class PharmacyPublic(BaseModel):
@@ -82,7 +83,7 @@ class PharmacyPublic(BaseModel):
 class PharmacyFilters(BaseModel):
     """Query-string filters of the pharmacy list; all optional, combined with AND."""
 
-    sector_id: int | None = Field(default=None, description="In this sector")
-    q: str | None = Field(
+    sector_id: EntityId | None = Field(default=None, description="In this sector")
+    q: Text | None = Field(
         default=None, min_length=1, max_length=100, description="Words found in name or address"
     )

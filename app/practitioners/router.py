@@ -15,6 +15,7 @@ from app.practitioners.schemas import (
     PractitionerPublic,
     PractitionerUpdate,
 )
+from app.types import EntityId
 
 router = APIRouter(prefix="/v1", tags=["practitioners"])
 
@@ -56,7 +57,7 @@ def list_practitioners(
     responses=error_responses(NotFound, Forbidden),
 )
 def read_practitioner(
-    session: SessionDep, user: CoordinatorOrPractitioner, practitioner_id: int
+    session: SessionDep, user: CoordinatorOrPractitioner, practitioner_id: EntityId
 ) -> PractitionerPublic:
     """One practitioner: the coordinator any, a practitioner only themself."""
     row = service.get_practitioner_for(session, principal=user, practitioner_id=practitioner_id)
@@ -72,7 +73,7 @@ def read_practitioner(
 def update_practitioner(
     session: SessionDep,
     user: CoordinatorOrPractitioner,
-    practitioner_id: int,
+    practitioner_id: EntityId,
     data: PractitionerUpdate,
 ) -> PractitionerPublic:
     """Change a practitioner: the coordinator any field; a practitioner only their own
@@ -89,7 +90,9 @@ def update_practitioner(
     status_code=status.HTTP_204_NO_CONTENT,
     responses=error_responses(NotFound),
 )
-def deactivate_practitioner(session: SessionDep, user: Coordinator, practitioner_id: int) -> None:
+def deactivate_practitioner(
+    session: SessionDep, user: Coordinator, practitioner_id: EntityId
+) -> None:
     """Deactivate a practitioner (coordinator): ``active`` becomes false and they leave
     future rotations; the record stays because rotations and referrals reference it."""
     service.deactivate_practitioner(session, cpts_id=user.cpts_id, practitioner_id=practitioner_id)

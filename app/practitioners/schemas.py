@@ -8,6 +8,7 @@ from pydantic.config import JsonDict
 from app.crud import NotNull
 from app.identifiers import rpps_problem
 from app.professions import Profession
+from app.types import EntityId, Text
 
 
 def _check_rpps(value: str) -> str:
@@ -22,16 +23,16 @@ def _ids(items: list[Any]) -> list[int]:
 
 
 Rpps = Annotated[str, AfterValidator(_check_rpps)]
-Name = Annotated[str, Field(min_length=1, max_length=100)]
+Name = Annotated[Text, Field(min_length=1, max_length=100)]
 Phone = Annotated[str, Field(min_length=6, max_length=32, pattern=r"^\+?[0-9 .()-]+$")]
-Email = Annotated[str, Field(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
-Address = Annotated[str, Field(min_length=1, max_length=300)]
+Email = Annotated[Text, Field(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+Address = Annotated[Text, Field(min_length=1, max_length=300)]
 Latitude = Annotated[float, Field(ge=-90, le=90)]
 Longitude = Annotated[float, Field(ge=-180, le=180)]
 ShiftsPerMonth = Annotated[int, Field(ge=0, le=31)]
 ShiftsPerWeek = Annotated[int, Field(ge=0, le=7)]
 Fte = Annotated[float, Field(gt=0, le=1, description="Working-time weight, 0 < fte <= 1")]
-SectorIds = Annotated[list[int], Field(max_length=50)]
+SectorIds = Annotated[list[EntityId], Field(max_length=50)]
 
 PRACTITIONER_EXAMPLE: JsonDict = {
     "rpps": "10003456786",
@@ -145,8 +146,8 @@ class PractitionerFilters(BaseModel):
     """Query-string filters of the practitioner list; all optional, combined with AND."""
 
     profession: Profession | None = None
-    sector_id: int | None = Field(default=None, description="Serves this sector")
+    sector_id: EntityId | None = Field(default=None, description="Serves this sector")
     active: bool | None = None
-    q: str | None = Field(
+    q: Text | None = Field(
         default=None, min_length=1, max_length=100, description="Words found in the name"
     )

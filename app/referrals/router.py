@@ -1,7 +1,6 @@
 """HTTP routes for referrals: book (idempotent), list, read, cancel, outcome, purge."""
 
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, Depends, Header, Query, Response, status
@@ -22,6 +21,7 @@ from app.referrals.schemas import (
     ReferralCreate,
     ReferralPublic,
 )
+from app.types import EntityId, Instant, Text
 from app.users.models import Role
 
 router = APIRouter(prefix="/v1", tags=["referrals"])
@@ -29,7 +29,7 @@ ReferralViewT = TypeVar("ReferralViewT", ReferralPublic, ReferralAnonymous)
 
 Pharmacist = Annotated[Principal, Depends(require_roles(Role.pharmacist))]
 IdempotencyKey = Annotated[
-    str,
+    Text,
     Header(
         alias="Idempotency-Key",
         min_length=1,
@@ -108,8 +108,8 @@ def list_referrals(
     user: CurrentUser,
     page: PageDep,
     status: ReferralStatus | None = None,
-    since: Annotated[datetime | None, Query(alias="from")] = None,
-    until: Annotated[datetime | None, Query(alias="to")] = None,
+    since: Annotated[Instant | None, Query(alias="from")] = None,
+    until: Annotated[Instant | None, Query(alias="to")] = None,
     needs_attention: bool | None = None,
 ) -> Page[ReferralPublic] | Page[ReferralAnonymous]:
     """Referrals: a pharmacy's own, a practitioner's own, or all of the CPTS without
@@ -135,7 +135,7 @@ def list_referrals(
 )
 @writes_on_read
 def read_referral(
-    session: SessionDep, user: CurrentUser, referral_id: int
+    session: SessionDep, user: CurrentUser, referral_id: EntityId
 ) -> ReferralPublic | ReferralAnonymous:
     """One referral, if the caller may see it (404 otherwise)."""
     referral = service.get_referral(session, principal=user, referral_id=referral_id)
@@ -149,7 +149,7 @@ def read_referral(
     responses=error_responses(NotFound, Forbidden, Conflict),
 )
 def cancel_referral(
-    session: SessionDep, user: CurrentUser, now: NowDep, referral_id: int
+    session: SessionDep, user: CurrentUser, now: NowDep, referral_id: EntityId
 ) -> ReferralPublic | ReferralAnonymous:
     """Cancel a booked referral (its pharmacy or the coordinator); a future slot reopens."""
     referral = service.cancel(session, principal=user, referral_id=referral_id, now=now)
@@ -163,7 +163,7 @@ def cancel_referral(
     responses=error_responses(NotFound, Forbidden, Conflict),
 )
 def record_outcome(
-    session: SessionDep, user: CurrentUser, now: NowDep, referral_id: int, data: OutcomeCreate
+    session: SessionDep, user: CurrentUser, now: NowDep, referral_id: EntityId, data: OutcomeCreate
 ) -> ReferralPublic:
     """The practitioner records that the patient was seen, or did not come."""
     referral = service.record_outcome(

@@ -11,6 +11,7 @@ from pydantic.config import JsonDict
 from app.base import utcnow
 from app.referrals.models import ReasonCategory, ReferralStatus
 from app.slots.schemas import ConsultationMode, OfferedPractitioner
+from app.types import EntityId, MultilineText, Text
 
 PHONE_SEPARATORS = re.compile(r"[\s.\-()]")
 PHONE_PATTERN = re.compile(r"^(0[1-9]\d{8}|\+[1-9]\d{7,14})$")
@@ -41,7 +42,7 @@ class Patient(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    display_name: str = Field(min_length=1, max_length=60, description="name or initials")
+    display_name: Text = Field(min_length=1, max_length=60, description="name or initials")
     birth_year: BirthYear
     phone: PhoneNumber = Field(description="callback number")
 
@@ -60,11 +61,11 @@ class ReferralCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [REFERRAL_EXAMPLE]})
 
-    slot_id: int
+    slot_id: EntityId
     mode: ConsultationMode = ConsultationMode.in_practice
     patient: Patient
     reason_category: ReasonCategory
-    note: str | None = Field(default=None, max_length=280)
+    note: MultilineText | None = Field(default=None, max_length=280)
 
 
 class Outcome(StrEnum):

@@ -1,6 +1,5 @@
 """HTTP routes for who is on call (and next), and replacement suggestions for a shift."""
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -12,6 +11,7 @@ from app.errors import Conflict, NotFound, RuleViolation, error_responses
 from app.professions import Profession
 from app.rotations import oncall
 from app.rotations.oncall_schemas import OnCallPublic, SuggestionsPublic
+from app.types import EntityId, Instant
 
 router = APIRouter(prefix="/v1")
 
@@ -28,12 +28,12 @@ def on_call(
     user: CurrentUser,
     now: NowDep,
     at: Annotated[
-        datetime | None,
+        Instant | None,
         Query(description="Instant with its UTC offset, e.g. 2027-01-12T15:00:00+01:00"),
     ] = None,
     profession: Profession | None = None,
     sector_id: Annotated[
-        int | None, Query(description="Shifts of this sector and territory-wide ones")
+        EntityId | None, Query(description="Shifts of this sector and territory-wide ones")
     ] = None,
 ) -> OnCallPublic:
     """Who is on call at ``at`` (default now) and who is next, per profession and sector;
@@ -57,8 +57,8 @@ def on_call(
 def suggest(
     session: SessionDep,
     user: Coordinator,
-    rotation_id: int,
-    shift: Annotated[int, Query(description="Id of the shift to replace")],
+    rotation_id: EntityId,
+    shift: Annotated[EntityId, Query(description="Id of the shift to replace")],
 ) -> SuggestionsPublic:
     """Colleagues who could take the shift without breaking a hard rule (coordinator):
     most rest around the day first, then least loaded, then name; the others excluded

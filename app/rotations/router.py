@@ -1,6 +1,5 @@
 """HTTP routes for rotations: create, solve (202 + job), read, shifts, publish."""
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
@@ -29,6 +28,7 @@ from app.rotations.schemas import (
     ShiftReplace,
     SolveRequest,
 )
+from app.types import CalendarDate, EntityId
 
 router = APIRouter(prefix="/v1", tags=["rotations"])
 
@@ -62,7 +62,7 @@ def list_rotations(
     response_model=RotationDetail,
     responses=error_responses(NotFound),
 )
-def read_rotation(session: SessionDep, user: CurrentUser, rotation_id: int) -> RotationDetail:
+def read_rotation(session: SessionDep, user: CurrentUser, rotation_id: EntityId) -> RotationDetail:
     """Status, solver figures, gaps with their reasons and the load of every practitioner."""
     rotation = service.get_rotation(session, principal=user, rotation_id=rotation_id)
     job = service.latest_job(session, rotation_id=rotation.id)
@@ -80,7 +80,7 @@ def read_rotation(session: SessionDep, user: CurrentUser, rotation_id: int) -> R
     status_code=status.HTTP_204_NO_CONTENT,
     responses=error_responses(NotFound, Conflict),
 )
-def delete_rotation(session: SessionDep, user: Coordinator, rotation_id: int) -> None:
+def delete_rotation(session: SessionDep, user: Coordinator, rotation_id: EntityId) -> None:
     """Drop a draft (coordinator)."""
     service.delete_rotation(session, principal=user, rotation_id=rotation_id)
 
@@ -95,7 +95,7 @@ def delete_rotation(session: SessionDep, user: Coordinator, rotation_id: int) ->
 def solve_rotation(
     session: SessionDep,
     user: Coordinator,
-    rotation_id: int,
+    rotation_id: EntityId,
     response: Response,
     data: SolveRequest | None = None,
 ) -> JobPublic:
@@ -117,7 +117,7 @@ def solve_rotation(
     response_model=JobPublic,
     responses=error_responses(NotFound),
 )
-def read_job(session: SessionDep, user: Coordinator, job_id: int) -> JobPublic:
+def read_job(session: SessionDep, user: Coordinator, job_id: EntityId) -> JobPublic:
     """A job's status, progress (share of the time limit used) and, once done, its figures."""
     return JobPublic.model_validate(service.get_job(session, cpts_id=user.cpts_id, job_id=job_id))
 
@@ -128,7 +128,9 @@ def read_job(session: SessionDep, user: Coordinator, job_id: int) -> JobPublic:
     response_model=RotationPublic,
     responses=error_responses(NotFound, Conflict),
 )
-def publish_rotation(session: SessionDep, user: Coordinator, rotation_id: int) -> RotationPublic:
+def publish_rotation(
+    session: SessionDep, user: Coordinator, rotation_id: EntityId
+) -> RotationPublic:
     """Publish a solved draft: practitioners see it, changes become recorded amendments."""
     rotation = service.publish_rotation(session, principal=user, rotation_id=rotation_id)
     return RotationPublic.model_validate(rotation)
@@ -143,13 +145,13 @@ def publish_rotation(session: SessionDep, user: Coordinator, rotation_id: int) -
 def list_shifts(
     session: SessionDep,
     user: CurrentUser,
-    rotation_id: int,
+    rotation_id: EntityId,
     page: PageDep,
     profession: Profession | None = None,
-    sector_id: int | None = None,
-    practitioner_id: int | None = None,
-    day_from: Annotated[date | None, Query(alias="from")] = None,
-    day_to: Annotated[date | None, Query(alias="to")] = None,
+    sector_id: EntityId | None = None,
+    practitioner_id: EntityId | None = None,
+    day_from: Annotated[CalendarDate | None, Query(alias="from")] = None,
+    day_to: Annotated[CalendarDate | None, Query(alias="to")] = None,
     include_cancelled: bool = False,
 ) -> Page[ShiftPublic]:
     """The rotation's shifts, filtered; times in the CPTS's timezone with their offset."""
@@ -176,7 +178,7 @@ def list_shifts(
     responses=error_responses(NotFound, HardRuleBroken, RuleViolation),
 )
 def assign_shift(
-    session: SessionDep, user: Coordinator, rotation_id: int, data: ShiftAssign
+    session: SessionDep, user: Coordinator, rotation_id: EntityId, data: ShiftAssign
 ) -> ShiftPublic:
     """Put a practitioner on call; 409 naming the hard rule it breaks unless forced."""
     shift = amendments.assign(session, principal=user, rotation_id=rotation_id, data=data)
@@ -190,7 +192,11 @@ def assign_shift(
     responses=error_responses(NotFound, HardRuleBroken, RuleViolation),
 )
 def cancel_shift(
-    session: SessionDep, user: Coordinator, rotation_id: int, shift_id: int, data: ChangeReason
+    session: SessionDep,
+    user: Coordinator,
+    rotation_id: EntityId,
+    shift_id: EntityId,
+    data: ChangeReason,
 ) -> ShiftPublic:
     """Take a practitioner off a shift; the shift stays in the history, cancelled."""
     shift = amendments.unassign(
@@ -206,7 +212,11 @@ def cancel_shift(
     responses=error_responses(NotFound, HardRuleBroken, RuleViolation),
 )
 def replace_shift(
-    session: SessionDep, user: Coordinator, rotation_id: int, shift_id: int, data: ShiftReplace
+    session: SessionDep,
+    user: Coordinator,
+    rotation_id: EntityId,
+    shift_id: EntityId,
+    data: ShiftReplace,
 ) -> ShiftPublic:
     """Give a shift to another practitioner; returns the new shift."""
     shift = amendments.replace(
@@ -222,7 +232,11 @@ def replace_shift(
     responses=error_responses(NotFound, HardRuleBroken),
 )
 def lock_shift(
-    session: SessionDep, user: Coordinator, rotation_id: int, shift_id: int, data: ShiftLock
+    session: SessionDep,
+    user: Coordinator,
+    rotation_id: EntityId,
+    shift_id: EntityId,
+    data: ShiftLock,
 ) -> ShiftPublic:
     """Lock a shift (solves and repairs keep it) or unlock it."""
     shift = amendments.set_locked(
@@ -241,7 +255,7 @@ def lock_shift(
 def repair_rotation(
     session: SessionDep,
     user: Coordinator,
-    rotation_id: int,
+    rotation_id: EntityId,
     response: Response,
     data: RepairRequest | None = None,
 ) -> JobPublic:
@@ -261,7 +275,7 @@ def repair_rotation(
     responses=error_responses(NotFound),
 )
 def list_changes(
-    session: SessionDep, user: Coordinator, rotation_id: int, page: PageDep
+    session: SessionDep, user: Coordinator, rotation_id: EntityId, page: PageDep
 ) -> Page[ChangePublic]:
     """Every recorded change of the rotation: publish, amendments, repairs, swaps."""
     rotation = service.get_rotation(session, principal=user, rotation_id=rotation_id)
@@ -276,7 +290,7 @@ def list_changes(
     response_model=QualityReport,
     responses=error_responses(NotFound),
 )
-def rotation_report(session: SessionDep, user: Coordinator, rotation_id: int) -> QualityReport:
+def rotation_report(session: SessionDep, user: Coordinator, rotation_id: EntityId) -> QualityReport:
     """Coverage per profession and sector, load balance, preferences met."""
     rotation = service.get_rotation(session, principal=user, rotation_id=rotation_id)
     return quality_report(session, rotation=rotation)

@@ -1,14 +1,16 @@
 """Request and response shapes for rotations, shifts, gaps, loads and jobs."""
 
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.config import JsonDict
 
 from app.rotations.models import JobKind, JobStatus, RotationStatus, ShiftStatus
+from app.types import CalendarDate, EntityId, MultilineText, Text
 
 MAX_PERIOD_DAYS = 92
+Seed = Annotated[int, Field(ge=0, le=2**31 - 1, description="the solver's random seed")]
 
 ROTATION_EXAMPLE: JsonDict = {"period_start": "2027-01-01", "period_end": "2027-01-31"}
 
@@ -18,8 +20,8 @@ class RotationCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [ROTATION_EXAMPLE]})
 
-    period_start: date
-    period_end: date
+    period_start: CalendarDate
+    period_end: CalendarDate
 
     @model_validator(mode="after")
     def _period_is_sane(self) -> "RotationCreate":
@@ -38,7 +40,7 @@ class SolveRequest(BaseModel):
     )
 
     time_limit_s: float = Field(default=10.0, gt=0, le=300)
-    seed: int = Field(default=0, ge=0)
+    seed: Seed = 0
 
 
 class JobPublic(BaseModel):
@@ -216,7 +218,7 @@ class ChangeReason(BaseModel):
     )
 
     force: bool = False
-    reason: str | None = Field(default=None, max_length=500)
+    reason: MultilineText | None = Field(default=None, max_length=500)
 
 
 class ShiftAssign(ChangeReason):
@@ -231,10 +233,10 @@ class ShiftAssign(ChangeReason):
         },
     )
 
-    practitioner_id: int
-    day: date
-    block: str | None = None
-    sector_id: int | None = None
+    practitioner_id: EntityId
+    day: CalendarDate
+    block: Text | None = None
+    sector_id: EntityId | None = None
     locked: bool = False
 
 
@@ -246,7 +248,7 @@ class ShiftReplace(ChangeReason):
         json_schema_extra={"examples": [{"practitioner_id": 9, "reason": "arrêt maladie"}]},
     )
 
-    practitioner_id: int
+    practitioner_id: EntityId
 
 
 class ShiftLock(BaseModel):
@@ -267,10 +269,10 @@ class RepairRequest(BaseModel):
         },
     )
 
-    from_day: date | None = None
-    reason: str | None = Field(default=None, max_length=500)
+    from_day: CalendarDate | None = None
+    reason: MultilineText | None = Field(default=None, max_length=500)
     time_limit_s: float = Field(default=10.0, gt=0, le=300)
-    seed: int = Field(default=0, ge=0)
+    seed: Seed = 0
 
 
 class ChangePublic(BaseModel):

@@ -20,6 +20,7 @@ from app.pagination import Page, PageDep
 from app.rotations import swaps
 from app.rotations.models import SwapOffer, SwapStatus
 from app.rotations.swap_schemas import SwapDecision, SwapOfferCreate, SwapOfferPublic
+from app.types import EntityId
 from app.users.models import Role
 
 router = APIRouter(prefix="/v1", tags=["swaps"])
@@ -54,7 +55,7 @@ def list_offers(
     user: CoordinatorOrPractitioner,
     page: PageDep,
     status: SwapStatus | None = None,
-    rotation_id: int | None = None,
+    rotation_id: EntityId | None = None,
 ) -> Page[SwapOfferPublic]:
     """Offers, soonest shift first: a practitioner sees their profession's and their own."""
     rows, total = swaps.list_offers(
@@ -71,7 +72,7 @@ def list_offers(
     responses=error_responses(NotFound),
 )
 def read_offer(
-    session: SessionDep, user: CoordinatorOrPractitioner, offer_id: int
+    session: SessionDep, user: CoordinatorOrPractitioner, offer_id: EntityId
 ) -> SwapOfferPublic:
     """One offer and its steps so far."""
     return _public(session, user, swaps.get_offer(session, principal=user, offer_id=offer_id))
@@ -84,7 +85,7 @@ def read_offer(
     responses=STEP_ERRORS,
 )
 def accept_offer(
-    session: SessionDep, user: PractitionerUser, now: NowDep, offer_id: int
+    session: SessionDep, user: PractitionerUser, now: NowDep, offer_id: EntityId
 ) -> SwapOfferPublic:
     """Take a colleague's shift: 409 naming the hard rule it would break; done at once, or
     pending until the coordinator approves when the CPTS requires approval."""
@@ -98,7 +99,9 @@ def accept_offer(
     response_model=SwapOfferPublic,
     responses=STEP_ERRORS,
 )
-def withdraw_offer(session: SessionDep, user: PractitionerUser, offer_id: int) -> SwapOfferPublic:
+def withdraw_offer(
+    session: SessionDep, user: PractitionerUser, offer_id: EntityId
+) -> SwapOfferPublic:
     """Take back your open offer."""
     offer = swaps.withdraw_offer(session, principal=user, offer_id=offer_id)
     return _public(session, user, offer)
@@ -114,7 +117,7 @@ def approve_offer(
     session: SessionDep,
     user: Coordinator,
     now: NowDep,
-    offer_id: int,
+    offer_id: EntityId,
     data: SwapDecision | None = None,
 ) -> SwapOfferPublic:
     """Apply a taken offer (coordinator); the hard rules are checked again now."""
@@ -131,7 +134,7 @@ def approve_offer(
     responses=STEP_ERRORS,
 )
 def reject_offer(
-    session: SessionDep, user: Coordinator, offer_id: int, data: SwapDecision | None = None
+    session: SessionDep, user: Coordinator, offer_id: EntityId, data: SwapDecision | None = None
 ) -> SwapOfferPublic:
     """Refuse a taken offer (coordinator); the shift stays with its holder."""
     offer = swaps.reject_offer(

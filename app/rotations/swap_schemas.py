@@ -6,6 +6,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app.rotations.models import SwapStatus
 from app.rotations.schemas import ShiftPublic
+from app.types import EntityId, MultilineText
 
 
 class SwapOfferCreate(BaseModel):
@@ -16,8 +17,8 @@ class SwapOfferCreate(BaseModel):
         json_schema_extra={"examples": [{"shift_id": 81, "note": "family event that afternoon"}]},
     )
 
-    shift_id: int
-    note: str | None = Field(default=None, max_length=500)
+    shift_id: EntityId
+    note: MultilineText | None = Field(default=None, max_length=500)
 
 
 class SwapDecision(BaseModel):
@@ -27,7 +28,7 @@ class SwapDecision(BaseModel):
         extra="forbid", json_schema_extra={"examples": [{"reason": "checked with both"}]}
     )
 
-    reason: str | None = Field(default=None, max_length=500)
+    reason: MultilineText | None = Field(default=None, max_length=500)
 
 
 class SwapOfferPublic(BaseModel):

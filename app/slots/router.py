@@ -1,6 +1,6 @@
 """HTTP routes for slots: the pharmacist's search, a practitioner's own slots."""
 
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
@@ -19,6 +19,7 @@ from app.slots import service
 from app.slots.models import Slot
 from app.slots.schemas import ConsultationMode, SlotOffer, SlotPublic, SlotTimes
 from app.slots.search import MAX_WITHIN_HOURS, SlotQuery, search_slots
+from app.types import CalendarDate, EntityId
 from app.users.models import Role
 
 router = APIRouter(prefix="/v1", tags=["slots"])
@@ -56,7 +57,7 @@ def find_slots(
     profession: Profession | None = None,
     within_hours: Annotated[int, Query(ge=1, le=MAX_WITHIN_HOURS)] = 24,
     same_day: bool = False,
-    sector_id: int | None = None,
+    sector_id: EntityId | None = None,
     near: Annotated[str | None, Query(description="latitude,longitude")] = None,
     mode: ConsultationMode | None = None,
 ) -> Response:
@@ -109,9 +110,9 @@ def list_practitioner_slots(
     user: CurrentUser,
     now: NowDep,
     page: PageDep,
-    practitioner_id: int,
-    day_from: Annotated[date | None, Query(alias="from")] = None,
-    day_to: Annotated[date | None, Query(alias="to")] = None,
+    practitioner_id: EntityId,
+    day_from: Annotated[CalendarDate | None, Query(alias="from")] = None,
+    day_to: Annotated[CalendarDate | None, Query(alias="to")] = None,
 ) -> Page[SlotPublic]:
     """A practitioner's slots (themself or the coordinator), default the next 7 days."""
     get_practitioner_for(session, principal=user, practitioner_id=practitioner_id)
@@ -143,7 +144,9 @@ def _set_blocked(
     response_model=SlotPublic,
     responses=error_responses(NotFound, Forbidden, Conflict),
 )
-def block_slot(session: SessionDep, user: CurrentUser, now: NowDep, slot_id: int) -> SlotPublic:
+def block_slot(
+    session: SessionDep, user: CurrentUser, now: NowDep, slot_id: EntityId
+) -> SlotPublic:
     """Take a future open slot back (its practitioner, or the coordinator)."""
     return _set_blocked(session, user, now, slot_id, blocked=True)
 
@@ -154,7 +157,9 @@ def block_slot(session: SessionDep, user: CurrentUser, now: NowDep, slot_id: int
     response_model=SlotPublic,
     responses=error_responses(NotFound, Forbidden, Conflict),
 )
-def reopen_slot(session: SessionDep, user: CurrentUser, now: NowDep, slot_id: int) -> SlotPublic:
+def reopen_slot(
+    session: SessionDep, user: CurrentUser, now: NowDep, slot_id: EntityId
+) -> SlotPublic:
     """Offer a blocked future slot again (its practitioner, or the coordinator)."""
     return _set_blocked(session, user, now, slot_id, blocked=False)
 
@@ -166,7 +171,7 @@ def reopen_slot(session: SessionDep, user: CurrentUser, now: NowDep, slot_id: in
     responses=error_responses(NotFound, Forbidden, Conflict, RuleViolation),
 )
 def set_slot_times(
-    session: SessionDep, user: CurrentUser, now: NowDep, shift_id: int, data: SlotTimes
+    session: SessionDep, user: CurrentUser, now: NowDep, shift_id: EntityId, data: SlotTimes
 ) -> list[SlotPublic]:
     """Choose when the free slots of one's own future shift start (local times); booked
     slots stay, the others move to the chosen times (practitioner, or the coordinator)."""

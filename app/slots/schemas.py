@@ -1,11 +1,12 @@
 """Response shapes for slots and the pharmacist's slot search."""
 
-from datetime import datetime, time
+from datetime import datetime
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.slots.models import SlotStatus
+from app.types import WallClockTime
 
 
 class ConsultationMode(StrEnum):
@@ -101,4 +102,4 @@ class SlotTimes(BaseModel):
         extra="forbid", json_schema_extra={"examples": [{"starts": ["15:00", "18:30"]}]}
     )
 
-    starts: list[time] = Field(min_length=1, max_length=48)
+    starts: list[WallClockTime] = Field(min_length=1, max_length=48)

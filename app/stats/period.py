@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 
 from app.errors import RuleViolation
 from app.rotations.solving import days_between
+from app.types import MONTH_PATTERN
 
 MAX_PERIOD_DAYS = 366
-MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
 
 
 @dataclass(frozen=True)

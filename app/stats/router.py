@@ -1,6 +1,5 @@
 """HTTP routes for the coordinator's indicators, CSV exports and monthly report."""
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response
@@ -14,12 +13,13 @@ from app.errors import Forbidden, RuleViolation, error_responses
 from app.stats import exports, service
 from app.stats.exports import Separator
 from app.stats.monthly import monthly_report
-from app.stats.period import MONTH_PATTERN, Period
+from app.stats.period import Period
 from app.stats.schemas import StatsPublic
+from app.types import CalendarDate, Month
 
 router = APIRouter(prefix="/v1", tags=["stats"])
 
-Month = Annotated[str, Query(pattern=MONTH_PATTERN, examples=["2027-03"])]
+MonthParam = Annotated[Month, Query(examples=["2027-03"])]
 SeparatorParam = Annotated[
     Separator, Query(description="semicolon: for French spreadsheets (decimal comma, BOM)")
 ]
@@ -30,8 +30,8 @@ CSV_RESPONSES = {**ERRORS, 200: {"content": {"text/csv": {}}, "description": "UT
 def period_of(
     session: SessionDep,
     user: Coordinator,
-    first: Annotated[date, Query(alias="from", description="first local date, inclusive")],
-    to: Annotated[date, Query(description="last local date, inclusive; not before from")],
+    first: Annotated[CalendarDate, Query(alias="from", description="first local date, inclusive")],
+    to: Annotated[CalendarDate, Query(description="last local date, inclusive; not before from")],
 ) -> Period:
     """The ``from``..``to`` period in the caller's CPTS timezone (422 naming ``to`` if reversed)."""
     timezone = get_cpts(session, cpts_id=user.cpts_id).timezone
@@ -76,7 +76,7 @@ def read_stats(
 def export_oncall_hours(
     session: SessionDep,
     user: Coordinator,
-    month: Month,
+    month: MonthParam,
     separator: SeparatorParam = Separator.comma,
 ) -> Response:
     """On-call hours per practitioner of a month, with RPPS and name (indemnification)."""
@@ -131,7 +131,7 @@ def export_coverage_gaps(
     responses=ERRORS,
 )
 def read_monthly_report(
-    session: SessionDep, user: Coordinator, now: NowDep, month: Month
+    session: SessionDep, user: Coordinator, now: NowDep, month: MonthParam
 ) -> HTMLResponse:
     """A month's activity as an HTML page in French with two inline SVG charts."""
     cpts = get_cpts(session, cpts_id=user.cpts_id)

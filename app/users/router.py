@@ -6,6 +6,7 @@ from app.auth import Coordinator, CurrentUser
 from app.db import SessionDep
 from app.errors import Forbidden, NotFound, RuleViolation, error_responses
 from app.pagination import Page, PageDep
+from app.types import EntityId
 from app.users import service
 from app.users.models import Role
 from app.users.schemas import (
@@ -56,7 +57,7 @@ def list_users(
     response_model=UserPublic,
     responses=error_responses(NotFound),
 )
-def read_user(session: SessionDep, user: Coordinator, user_id: int) -> UserPublic:
+def read_user(session: SessionDep, user: Coordinator, user_id: EntityId) -> UserPublic:
     """One user (coordinator)."""
     return UserPublic.model_validate(
         service.get_user(session, cpts_id=user.cpts_id, user_id=user_id)
@@ -70,7 +71,7 @@ def read_user(session: SessionDep, user: Coordinator, user_id: int) -> UserPubli
     responses=error_responses(NotFound),
 )
 def update_user(
-    session: SessionDep, user: Coordinator, user_id: int, data: UserUpdate
+    session: SessionDep, user: Coordinator, user_id: EntityId, data: UserUpdate
 ) -> UserPublic:
     """Rename or (de)activate a user (coordinator)."""
     row = service.update_user(session, cpts_id=user.cpts_id, user_id=user_id, data=data)
@@ -85,7 +86,7 @@ def update_user(
     responses=error_responses(NotFound),
 )
 def issue_token(
-    session: SessionDep, user: Coordinator, user_id: int, data: TokenCreate
+    session: SessionDep, user: Coordinator, user_id: EntityId, data: TokenCreate
 ) -> TokenIssued:
     """Issue an API token for a user; the secret is in this response only (coordinator)."""
     target = service.get_user(session, cpts_id=user.cpts_id, user_id=user_id)
@@ -100,7 +101,7 @@ def issue_token(
     responses=error_responses(NotFound),
 )
 def list_tokens(
-    session: SessionDep, user: Coordinator, page: PageDep, user_id: int
+    session: SessionDep, user: Coordinator, page: PageDep, user_id: EntityId
 ) -> Page[TokenPublic]:
     """A user's tokens, newest first, without secrets (coordinator)."""
     rows, total = service.list_tokens(session, cpts_id=user.cpts_id, user_id=user_id, page=page)
@@ -114,7 +115,7 @@ def list_tokens(
     response_model=TokenPublic,
     responses=error_responses(NotFound, Forbidden),
 )
-def revoke_token(session: SessionDep, user: CurrentUser, token_id: int) -> TokenPublic:
+def revoke_token(session: SessionDep, user: CurrentUser, token_id: EntityId) -> TokenPublic:
     """Revoke a token: the coordinator any of the CPTS, anyone their own."""
     return TokenPublic.model_validate(
         service.revoke_token(session, principal=user, token_id=token_id)

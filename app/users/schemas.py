@@ -5,6 +5,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.config import JsonDict
 
+from app.types import EntityId, Text
 from app.users.models import Role
 
 USER_EXAMPLE: JsonDict = {
@@ -20,9 +21,9 @@ class UserCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [USER_EXAMPLE]})
 
     role: Role
-    display_name: str = Field(min_length=1, max_length=200)
-    practitioner_id: int | None = None
-    pharmacy_id: int | None = None
+    display_name: Text = Field(min_length=1, max_length=200)
+    practitioner_id: EntityId | None = None
+    pharmacy_id: EntityId | None = None
 
     @model_validator(mode="after")
     def _binding_matches_role(self) -> "UserCreate":
@@ -43,7 +44,7 @@ class UserUpdate(BaseModel):
         extra="forbid", json_schema_extra={"examples": [{"display_name": "Dr C. Martin"}]}
     )
 
-    display_name: str | None = Field(default=None, min_length=1, max_length=200)
+    display_name: Text | None = Field(default=None, min_length=1, max_length=200)
     active: bool | None = None
 
 
@@ -70,7 +71,7 @@ class TokenCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"label": "laptop"}]})
 
-    label: str = Field(default="", max_length=120)
+    label: Text = Field(default="", max_length=120)
 
 
 class TokenPublic(BaseModel):
