@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.db import SessionDep
-from app.errors import Forbidden, Unauthorized
+from app.errors import Forbidden, Unauthorized, raises
 from app.revocation import NOTICE, Freshness
 from app.users.models import ApiToken, Role, User
 
@@ -106,6 +106,7 @@ def _resolve(session: Session, token_hash: str) -> Principal:
     )
 
 
+@raises(Unauthorized)
 async def current_principal(
     request: Request,
     session: SessionDep,
@@ -130,6 +131,7 @@ CurrentUser = Annotated[Principal, Depends(current_principal)]
 def require_roles(*roles: Role) -> Callable[[Principal], Awaitable[Principal]]:
     """A dependency that lets only the given roles through (403 otherwise)."""
 
+    @raises(Forbidden)
     async def check(principal: CurrentUser) -> Principal:
         if principal.role not in roles:
             allowed = ", ".join(r.value for r in roles)

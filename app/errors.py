@@ -1,7 +1,9 @@
 """Domain errors carrying their HTTP status, and the one place that renders errors."""
 
 import logging
-from typing import Any
+from collections.abc import Callable, Mapping
+from http import HTTPStatus
+from typing import Any, TypeVar
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -16,6 +18,7 @@ from sqlalchemy.exc import (
     SQLAlchemyError,
 )
 from sqlalchemy.exc import TimeoutError as PoolTimeout
+from starlette.exceptions import HTTPException
 
 logger = logging.getLogger(__name__)
 
@@ -114,10 +117,26 @@ def error_responses(*errors: type[DomainError]) -> dict[int | str, dict[str, Any
     return {err.status: {"model": ErrorResponse, "description": err.code} for err in errors}
 
 
-def _render(status: int, body: ErrorBody) -> JSONResponse:
-    headers = {"Retry-After": str(RETRY_AFTER_SECONDS)} if status == Unavailable.status else None
+DependencyT = TypeVar("DependencyT", bound=Callable[..., Any])
+DEPENDENCY_ERRORS: dict[Callable[..., Any], tuple[type[DomainError], ...]] = {}
+
+
+def raises(*errors: type[DomainError]) -> Callable[[DependencyT], DependencyT]:
+    """Declare the errors a dependency may raise: every route using it documents them."""
+
+    def register(dependency: DependencyT) -> DependencyT:
+        DEPENDENCY_ERRORS[dependency] = errors
+        return dependency
+
+    return register
+
+
+def _render(status: int, body: ErrorBody, headers: Mapping[str, str] | None = None) -> JSONResponse:
+    retry = {"Retry-After": str(RETRY_AFTER_SECONDS)} if status == Unavailable.status else {}
     return JSONResponse(
-        status_code=status, content=ErrorResponse(error=body).model_dump(), headers=headers
+        status_code=status,
+        content=ErrorResponse(error=body).model_dump(),
+        headers={**retry, **(headers or {})},
     )
 
 
@@ -157,6 +176,20 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     return _render(422, ErrorBody(code="validation_error", message=summary, fields=fields))
 
 
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    """Errors the framework raises itself: unknown route (404), method (405), unreadable body."""
+    assert isinstance(exc, HTTPException)
+    status = HTTPStatus(exc.status_code)
+    if status == HTTPStatus.NOT_FOUND:
+        message = f"no route {request.url.path}"
+    elif status == HTTPStatus.METHOD_NOT_ALLOWED:
+        message = f"{request.method} is not allowed on {request.url.path}"
+    else:
+        message = str(exc.detail)
+    code = status.phrase.lower().replace(" ", "_").replace("-", "_")
+    return _render(exc.status_code, ErrorBody(code=code, message=message), exc.headers)
+
+
 async def _integrity_error(_request: Request, exc: Exception) -> JSONResponse:
     logger.warning("integrity error reached the handler: %s", exc)
     return _render(
@@ -181,6 +214,7 @@ def install_error_handlers(app: FastAPI) -> None:
     """Map every error to the one JSON error shape; clients never see a traceback."""
     app.add_exception_handler(DomainError, _domain_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(IntegrityError, _integrity_error)
     app.add_exception_handler(SQLAlchemyError, _database_error)
     app.add_exception_handler(Exception, _unexpected_error)

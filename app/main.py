@@ -20,6 +20,7 @@ from app.errors import install_error_handlers
 from app.feeds.router import router as feeds_router
 from app.notifications.router import router as notifications_router
 from app.notifications.worker import NotificationWorker
+from app.openapi import install_openapi
 from app.pharmacies.router import router as pharmacies_router
 from app.practitioners.router import router as practitioners_router
 from app.referrals.router import router as referrals_router
@@ -116,6 +117,7 @@ def create_app(
         _use_database(app, session_factory, PoolLimits.from_settings(settings))
     install_error_handlers(app)
     install_docs(app)
+    install_openapi(app)
     for router in (
         health.router,
         cpts_router,
