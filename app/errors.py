@@ -18,6 +18,7 @@ from sqlalchemy.exc import (
     SQLAlchemyError,
 )
 from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException
 
 logger = logging.getLogger(__name__)
@@ -205,6 +206,13 @@ async def _database_error(request: Request, exc: Exception) -> JSONResponse:
     return _render(Unavailable.status, ErrorBody(code=Unavailable.code, message=message))
 
 
+async def _stale_data_error(_request: Request, exc: Exception) -> JSONResponse:
+    """A row this request updates or deletes was removed by a concurrent request meanwhile."""
+    logger.warning("concurrent change reached the handler: %s", exc)
+    message = "the data changed while this request ran (another request changed it): retry"
+    return _render(409, ErrorBody(code="conflict", message=message))
+
+
 async def _unexpected_error(_request: Request, exc: Exception) -> JSONResponse:
     logger.exception("unexpected error", exc_info=exc)
     return _render(500, ErrorBody(code="internal_error", message="internal error"))
@@ -216,5 +224,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(IntegrityError, _integrity_error)
+    app.add_exception_handler(StaleDataError, _stale_data_error)
     app.add_exception_handler(SQLAlchemyError, _database_error)
     app.add_exception_handler(Exception, _unexpected_error)

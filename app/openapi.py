@@ -3,8 +3,9 @@
 Routes list the errors they raise themselves (``responses=error_responses(...)``). What
 their dependencies raise — 401 without a valid token, 403 for the wrong role, 404 for a
 record out of reach — is declared once on each dependency with :func:`app.errors.raises`
-and added here to every operation that uses it, with 422 for bad input and 400 for an
-unreadable body, all in the one error shape.
+and added here to every operation that uses it, with 422 for bad input, 400 for an
+unreadable body and 409 on writes (a duplicate, or a row a concurrent request changed),
+all in the one error shape.
 """
 
 from collections.abc import Callable, Iterator
@@ -21,6 +22,7 @@ from app.errors import DEPENDENCY_ERRORS, ErrorResponse
 REF_PREFIX = "#/components/schemas/"
 FRAMEWORK_SCHEMAS = ("HTTPValidationError", "ValidationError")
 BAD_INPUT = {422: "validation_error", 400: "bad_request"}
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 def _calls(dependant: Dependant) -> Iterator[Callable[..., Any]]:
@@ -47,22 +49,34 @@ def route_errors(route: APIRoute | RouteContext) -> dict[int, str]:
         errors[422] = BAD_INPUT[422]
     if route.body_field is not None:
         errors[400] = BAD_INPUT[400]
+    if WRITE_METHODS & set(route.methods or ()):
+        errors.setdefault(409, "conflict")  # a duplicate, or a row a concurrent write changed
     return errors
 
 
-def _error_response(code: str) -> dict[str, Any]:
-    schema = {"$ref": REF_PREFIX + ErrorResponse.__name__}
-    return {"description": code, "content": {"application/json": {"schema": schema}}}
+def _error_content() -> dict[str, Any]:
+    return {"application/json": {"schema": {"$ref": REF_PREFIX + ErrorResponse.__name__}}}
 
 
 def _document(responses: dict[str, Any], status: int, code: str) -> None:
     """Add ``code`` under ``status``; FastAPI's own validation-error entry is replaced."""
     entry = responses.get(str(status))
-    schema = (entry or {}).get("content", {}).get("application/json", {}).get("schema", {})
-    if entry is None or schema.get("$ref", "").removeprefix(REF_PREFIX) in FRAMEWORK_SCHEMAS:
-        responses[str(status)] = _error_response(code)
+    if entry is None or _schema_names(entry) & set(FRAMEWORK_SCHEMAS):
+        responses[str(status)] = {"description": code, "content": _error_content()}
     elif code not in entry["description"].split(" or "):
         entry["description"] += f" or {code}"
+
+
+def _schema_names(entry: dict[str, Any]) -> set[str]:
+    refs = (media.get("schema", {}).get("$ref", "") for media in entry.get("content", {}).values())
+    return {ref.removeprefix(REF_PREFIX) for ref in refs}
+
+
+def _errors_as_json(responses: dict[str, Any]) -> None:
+    """Errors are JSON even where the success is not (FastAPI gives them its media type)."""
+    for entry in responses.values():
+        if ErrorResponse.__name__ in _schema_names(entry):
+            entry["content"] = _error_content()
 
 
 def build_openapi(app: FastAPI) -> dict[str, Any]:
@@ -93,6 +107,7 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
             operation = document["paths"][route.path_format][method.lower()]
             for status, code in route_errors(route).items():
                 _document(operation["responses"], status, code)
+            _errors_as_json(operation["responses"])
             operation["responses"] = dict(sorted(operation["responses"].items()))
     return document
 

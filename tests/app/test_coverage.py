@@ -4,9 +4,9 @@ from datetime import date
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import delete, event, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from app.coverage.models import DAY_KINDS, CoverageRule
 from app.coverage.schemas import DayKind
@@ -190,6 +190,25 @@ def test_bulk_replace_is_all_or_nothing(
     assert first_field_error(response)["field"] == field
     assert client.get(URL, headers=territory.headers).json()["items"] == before
     assert _rule_count(session, territory.cpts.id) == 2
+
+
+def test_rule_removed_by_a_concurrent_request_is_409_and_nothing_changes(
+    client: TestClient, session: Session, session_factory: sessionmaker[Session]
+) -> None:
+    territory = make_territory(session)
+    rule_id = client.post(URL, headers=territory.headers, json=MONDAY_GPS).json()["id"]
+
+    def concurrent_delete(request_session: Session, *_: object) -> None:
+        request_session.connection().execute(delete(CoverageRule).where(CoverageRule.id == rule_id))
+
+    event.listen(session_factory, "before_flush", concurrent_delete, once=True)
+    response = client.put(
+        URL, headers=territory.headers, json={"items": [{**MONDAY_GPS, "required": 5}]}
+    )
+    assert response.status_code == 409, response.text
+    assert response.json()["error"]["code"] == "conflict"
+    rules = client.get(URL, headers=territory.headers).json()["items"]
+    assert [r["required"] for r in rules] == [2]
 
 
 def test_practitioner_reads_but_cannot_write(client: TestClient, session: Session) -> None:
