@@ -230,6 +230,58 @@ def test_bad_body_value_is_422_naming_it_and_writes_nothing(
     assert _dump(connection) == before
 
 
+UNKNOWN_ID = 2**31 - 1  # well-formed, stored by no row
+REFUSED_WRITES = [
+    (
+        "PATCH",
+        "/v1/practitioners/{practitioner_id}",
+        {"last_name": "Renamed", "sector_ids": [UNKNOWN_ID]},
+    ),
+    ("PATCH", "/v1/pharmacies/{pharmacy_id}", {"name": "Renamed", "sector_id": UNKNOWN_ID}),
+    (
+        "PUT",
+        "/v1/coverage-rules",
+        {
+            "items": [
+                {"day_kind": "mon", "profession": "gp", "required": 1},
+                {"day_kind": "tue", "profession": "gp", "required": 1, "sector_id": UNKNOWN_ID},
+            ]
+        },
+    ),
+    ("PATCH", "/v1/settings", {"name": "Renamed", "oncall_start": "20:00", "oncall_end": "14:00"}),
+    (
+        "PUT",
+        "/v1/me/notification-channels",
+        {
+            "email": {"address": "dr@example.org"},
+            "webhook": {"url": "http://127.0.0.1:9/", "secret": "s" * 16},
+        },
+    ),
+    (
+        "POST",
+        "/v1/users",
+        {"role": "practitioner", "display_name": "X", "practitioner_id": UNKNOWN_ID},
+    ),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "body"), REFUSED_WRITES)
+def test_well_formed_but_refused_write_changes_nothing(
+    client: TestClient,
+    connection: Connection,
+    callers: Callers,
+    method: str,
+    path: str,
+    body: dict[str, Any],
+) -> None:
+    before = _dump(connection)
+    url = path.format(**callers.path_ids)
+    response = client.request(method, url, json=body, headers=callers.by_role["coordinator"])
+    assert 400 <= response.status_code < 500 and response.status_code != 401, response.text
+    assert response.json()["error"]["fields"], response.text
+    assert _dump(connection) == before
+
+
 def test_every_kind_of_bad_input_is_probed() -> None:
     """The probes reach ids, dates, instants and text in paths, queries and bodies."""
     probes = _probes("path") + _probes("query") + _probes("body")
