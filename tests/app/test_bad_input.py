@@ -9,16 +9,20 @@ first: PostgreSQL refuses it in text) and lone surrogates in text.
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from httpx import Response
 from sqlalchemy import Connection, select
+from sqlalchemy.orm import Session
 
 from app.config import Settings
 from app.main import create_app
 from app.models import Base
+from app.rotations.jobs import JobRunner
+from tests.app.rotation_scenarios import make_scenario, solved_rotation
 from tests.factories import (
     make_pharmacy_with_headers,
     make_practitioner_with_headers,
@@ -145,7 +149,7 @@ BODY_PROBES = _by_operation(_probes("body"))
 
 
 @pytest.fixture
-def callers(session: Any) -> Callers:
+def callers(session: Session) -> Callers:
     """A coordinator, a practitioner and a pharmacist of one territory."""
     territory = make_territory(session)
     practitioner, practitioner_headers = make_practitioner_with_headers(
@@ -337,6 +341,35 @@ def test_dates_at_the_edges_of_the_window_are_answered(
 ) -> None:
     response = client.get(path, params=params, headers=callers.by_role["coordinator"])
     assert response.status_code == 200, response.text
+
+
+def test_rotation_at_the_end_of_the_window_is_served_everywhere(
+    client: TestClient, session: Session, job_runner: JobRunner
+) -> None:
+    """December 2100, solved and published: feeds, stats, exports, report and on-call answer."""
+    scenario = make_scenario(session)
+    headers = scenario.territory.headers
+    rotation_id = solved_rotation(
+        client, job_runner, scenario, start=date(2100, 12, 1), end=date(2100, 12, 31)
+    )
+    published = client.post(f"/v1/rotations/{rotation_id}/publish", headers=headers)
+    assert published.status_code == 200, published.text
+    feed = client.post("/v1/feed-tokens/cpts", headers=headers, json={}).json()
+    assert client.get(f"/ical/cpts/{feed['token']}.ics").status_code == 200
+    month = {"month": "2100-12"}
+    period = {"from": "2100-12-01", "to": "2100-12-31"}
+    for path, params in [
+        ("/v1/stats", period),
+        ("/v1/exports/referrals.csv", period),
+        ("/v1/exports/coverage-gaps.csv", period),
+        ("/v1/exports/oncall-hours.csv", month),
+        ("/v1/reports/monthly", month),
+        ("/v1/on-call", {"at": "2100-12-31T23:59:59+01:00"}),
+    ]:
+        response = client.get(path, params=params, headers=headers)
+        assert response.status_code == 200, (path, response.text)
+    on_call = client.get("/v1/on-call", params={"at": "2100-12-14T15:00:00+01:00"}, headers=headers)
+    assert len(on_call.json()["on_call"]) == 1
 
 
 def test_unknown_route_is_404_in_the_error_shape(client: TestClient) -> None:
