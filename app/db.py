@@ -24,7 +24,7 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.config import Settings
-from app.errors import Unavailable
+from app.errors import Unavailable, raises
 
 WRITE_INTENT = "write_intent"
 READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -220,6 +220,7 @@ def _route_writes(request: Request) -> bool:
     return bool(getattr(getattr(route, "endpoint", None), WRITE_INTENT, False))
 
 
+@raises(Unavailable)
 async def get_session(request: Request) -> AsyncIterator[Session]:
     """One session per request, committed once before the answer is sent, rolled back on any
     error; a failed commit raises, so the client gets the error instead of a success.
