@@ -38,7 +38,7 @@ class InstanceError(ValueError):
         self.field = field
         self.message = message
 
-    def __reduce__(self) -> tuple[type["InstanceError"], tuple[str, str]]:
+    def __reduce__(self) -> tuple[type[InstanceError], tuple[str, str]]:
         """Pickle by field and message, so the error crosses the solver process intact."""
         return (InstanceError, (self.field, self.message))
 
