@@ -47,6 +47,13 @@ class Settings(BaseSettings):
     notify_max_attempts: int = 6
     notify_retry_seconds: float = 60.0
 
+    session_idle_hours: float = Field(default=12.0, gt=0)
+    invitation_valid_hours: float = Field(default=72.0, gt=0)
+    sign_in_link_valid_minutes: float = Field(default=15.0, gt=0)
+    sign_in_requests_per_address: int = Field(default=5, ge=1)
+    sign_in_requests_per_ip: int = Field(default=30, ge=1)
+    sign_in_rate_window_minutes: float = Field(default=60.0, gt=0)
+
     @field_validator("webhook_allowed_networks", mode="before")
     @classmethod
     def _comma_separated(cls, value: object) -> object:
@@ -71,6 +78,11 @@ class Settings(BaseSettings):
         if self.db_max_overflow is not None:
             return self.db_max_overflow
         return 10 if self.is_sqlite else 5
+
+    @property
+    def secure_cookies(self) -> bool:
+        """Cookies only travel over HTTPS when the service is served over HTTPS."""
+        return self.public_base_url.startswith("https://")
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> "Settings":

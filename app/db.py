@@ -213,7 +213,9 @@ def write_gate(factory: sessionmaker[Session], limits: PoolLimits) -> WriteGate:
     return WriteGate(capacity, limits.write_wait_seconds, limits.write_queue)
 
 
-def _route_writes(request: Request) -> bool:
+def route_writes(request: Request) -> bool:
+    """Whether a request's transaction writes: any method but GET/HEAD/OPTIONS, and GET
+    routes marked :func:`writes_on_read`."""
     if request.method not in READ_ONLY_METHODS:
         return True
     route = request.scope.get("route")
@@ -229,7 +231,7 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     the database (say, a search served from a cache) costs no thread hop for it.
     """
     factory: sessionmaker[Session] = request.app.state.session_factory
-    if not _route_writes(request):
+    if not route_writes(request):
         async with _session(factory, writes=False) as session:
             yield session
         return

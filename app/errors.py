@@ -5,7 +5,7 @@ from collections.abc import Callable, Mapping
 from http import HTTPStatus
 from typing import Any, TypeVar
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
@@ -161,14 +161,26 @@ def _clean_message(message: str) -> str:
     return message.removeprefix("Value error, ")
 
 
-async def _domain_error(_request: Request, exc: Exception) -> JSONResponse:
+def _page(request: Request, status: int, code: str) -> Response | None:
+    """Routes that serve HTML pages render their own error page (``render_error``)."""
+    render = getattr(request.scope.get("route"), "render_error", None)
+    return None if render is None else render(request, status, code)
+
+
+async def _domain_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, DomainError)
+    page = _page(request, exc.status, exc.code)
+    if page is not None:
+        return page
     fields = [FieldError(field=exc.field, message=exc.message)] if exc.field else []
     return _render(exc.status, ErrorBody(code=exc.code, message=exc.message, fields=fields))
 
 
-async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
+async def _validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
+    page = _page(request, 422, "validation_error")
+    if page is not None:
+        return page
     fields = [
         FieldError(field=_field_path(tuple(e["loc"])), message=_clean_message(e["msg"]))
         for e in exc.errors()
@@ -191,17 +203,23 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     return _render(exc.status_code, ErrorBody(code=code, message=message), exc.headers)
 
 
-async def _integrity_error(_request: Request, exc: Exception) -> JSONResponse:
+async def _integrity_error(request: Request, exc: Exception) -> Response:
     logger.warning("integrity error reached the handler: %s", exc)
+    page = _page(request, 409, "conflict")
+    if page is not None:
+        return page
     return _render(
         409, ErrorBody(code="conflict", message="the request conflicts with existing data")
     )
 
 
-async def _database_error(request: Request, exc: Exception) -> JSONResponse:
+async def _database_error(request: Request, exc: Exception) -> Response:
     if not is_unavailable(exc):
         return await _unexpected_error(request, exc)
     logger.warning("database unavailable: %s", (str(exc).splitlines() or [""])[0])
+    page = _page(request, Unavailable.status, Unavailable.code)
+    if page is not None:
+        return page
     message = "the database is busy or unreachable; retry shortly"
     return _render(Unavailable.status, ErrorBody(code=Unavailable.code, message=message))
 
@@ -213,8 +231,11 @@ async def _stale_data_error(_request: Request, exc: Exception) -> JSONResponse:
     return _render(409, ErrorBody(code="conflict", message=message))
 
 
-async def _unexpected_error(_request: Request, exc: Exception) -> JSONResponse:
+async def _unexpected_error(request: Request, exc: Exception) -> Response:
     logger.exception("unexpected error", exc_info=exc)
+    page = _page(request, 500, "internal_error")
+    if page is not None:
+        return page
     return _render(500, ErrorBody(code="internal_error", message="internal error"))
 
 

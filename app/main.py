@@ -5,6 +5,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -29,10 +30,13 @@ from app.rotations.jobs import JobRunner
 from app.rotations.oncall_router import router as oncall_router
 from app.rotations.router import router as rotations_router
 from app.rotations.swap_router import router as swap_router
+from app.signin.router import router as signin_router
 from app.slots.router import router as slots_router
 from app.slots.search import OpenSlotCache
 from app.stats.router import router as stats_router
 from app.users.router import router as users_router
+from app.web import pharmacy_pages, planning_pages, practitioner_pages, signin_pages
+from app.web.templating import STATIC_DIR
 
 LISTENER_START_SECONDS = 5.0
 
@@ -122,6 +126,7 @@ def create_app(
         health.router,
         cpts_router,
         users_router,
+        signin_router,
         practitioners_router,
         pharmacies_router,
         availability_router,
@@ -134,6 +139,11 @@ def create_app(
         notifications_router,
         stats_router,
         feeds_router,
+        signin_pages.router,
+        pharmacy_pages.router,
+        practitioner_pages.router,
+        planning_pages.router,
     ):
         app.include_router(router)
+    app.mount("/static/web", StaticFiles(directory=STATIC_DIR), name="web-static")
     return app

@@ -11,6 +11,7 @@ from app.pharmacies.models import Pharmacy
 from app.practitioners.models import Practitioner, practitioner_sectors
 from app.referrals.models import Referral
 from app.rotations.models import FairShare, Gap, Job, Rotation, RotationChange, Shift, SwapOffer
+from app.signin.models import SignInLink, SignInRequest, WebSession
 from app.slots.models import Slot
 from app.users.models import ApiToken, User
 
@@ -36,8 +37,11 @@ __all__ = [
     "RotationChange",
     "Sector",
     "Shift",
+    "SignInLink",
+    "SignInRequest",
     "Slot",
     "SwapOffer",
     "User",
+    "WebSession",
     "practitioner_sectors",
 ]

@@ -8,28 +8,11 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from app.french import MONTHS, WEEKDAYS
+from app.french import MODES, PROFESSIONS, REASONS, french_day
 from app.notifications.models import Event
 from app.referrals.models import Referral
 from app.rotations.models import Rotation, Shift
 
-REASONS = {
-    "infection": "infection",
-    "acute_pain": "douleur aiguë",
-    "minor_trauma": "traumatisme bénin",
-    "skin": "problème cutané",
-    "respiratory": "problème respiratoire",
-    "digestive": "problème digestif",
-    "wound_care": "soin de plaie",
-    "musculoskeletal": "problème ostéo-articulaire",
-    "other": "autre motif",
-}
-MODES = {
-    "in_practice": "au cabinet",
-    "home_visit": "visite à domicile",
-    "teleconsultation": "téléconsultation",
-}
-PROFESSIONS = {"gp": "médecin", "physio": "kinésithérapeute", "nurse": "infirmier·ère"}
 SIGNATURE = "\n\n-- \nService SNP de votre CPTS. Message automatique, merci de ne pas y répondre."
 
 
@@ -41,11 +24,6 @@ class Message:
     subject: str
     body: str
     data: dict[str, Any] = field(default_factory=dict)
-
-
-def french_day(day: date) -> str:
-    """``mardi 12 janvier 2027``."""
-    return f"{WEEKDAYS[day.weekday()]} {day.day} {MONTHS[day.month - 1]} {day.year}"
 
 
 def french_instant(instant: datetime, zone: ZoneInfo) -> str:
@@ -228,4 +206,43 @@ def coverage_gaps(rotation: Rotation, gaps: list[GapNotice]) -> Message:
                 for g in gaps
             ],
         },
+    )
+
+
+def invitation(*, cpts_name: str, display_name: str, link: str, valid_hours: float) -> Message:
+    """To an invited user: the single-use link that opens their first web session."""
+    return _message(
+        Event.invitation,
+        f"Invitation au service SNP de la {cpts_name}",
+        [
+            f"Bonjour {display_name},",
+            "",
+            f"La coordination de la {cpts_name} vous invite au service de soins non programmés.",
+            "Ouvrez ce lien pour vous connecter (il ne sert qu'une fois, "
+            f"pendant {valid_hours:g} heures) :",
+            "",
+            link,
+            "",
+            "Ensuite, demandez un lien de connexion à tout moment depuis la page de connexion.",
+        ],
+        {},
+    )
+
+
+def sign_in_link(*, cpts_name: str, link: str, valid_minutes: float) -> Message:
+    """To a user who asked for it: the single-use sign-in link."""
+    return _message(
+        Event.sign_in_link,
+        "Votre lien de connexion au service SNP",
+        [
+            "Bonjour,",
+            "",
+            f"Voici votre lien de connexion au service SNP de la {cpts_name}. Il ne sert "
+            f"qu'une fois, pendant {valid_minutes:g} minutes :",
+            "",
+            link,
+            "",
+            "Si vous n'avez pas demandé ce lien, ignorez ce message.",
+        ],
+        {},
     )

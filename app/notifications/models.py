@@ -28,6 +28,8 @@ class Event(StrEnum):
     shift_repaired = "shift_repaired"
     shift_reminder = "shift_reminder"
     coverage_gap = "coverage_gap"
+    invitation = "invitation"
+    sign_in_link = "sign_in_link"
 
 
 class DeliveryStatus(StrEnum):

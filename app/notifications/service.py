@@ -17,7 +17,7 @@ from app.base import utcnow
 from app.cpts.models import Cpts, Sector
 from app.notifications import messages
 from app.notifications.messages import GapNotice, Message
-from app.notifications.models import Event, Notification, NotificationChannel
+from app.notifications.models import ChannelKind, Event, Notification, NotificationChannel
 from app.pharmacies.models import Pharmacy
 from app.referrals.models import Referral
 from app.rotations.models import Gap, Rotation, RotationStatus, Shift, ShiftStatus
@@ -30,14 +30,23 @@ CHANGE_EVENTS = {"swap": Event.shift_swapped, "repair": Event.shift_repaired}
 
 
 def enqueue(
-    session: Session, *, cpts_id: int, user_ids: Iterable[int], key: str, message: Message
+    session: Session,
+    *,
+    cpts_id: int,
+    user_ids: Iterable[int],
+    key: str,
+    message: Message,
+    kinds: Iterable[ChannelKind] = tuple(ChannelKind),
 ) -> int:
-    """Write one outbox row per enabled channel of each recipient; returns how many.
+    """Write one outbox row per enabled channel (of ``kinds``) of each recipient; returns
+    how many.
 
     A row already written for the same key, recipient and channel is not written again,
     and a unique index makes that hold even for two transactions at the same instant.
     """
-    channels = _enabled_channels(session, cpts_id=cpts_id, user_ids=set(user_ids))
+    channels = _enabled_channels(
+        session, cpts_id=cpts_id, user_ids=set(user_ids), kinds={k.value for k in kinds}
+    )
     done = set(
         session.scalars(
             select(Notification.channel_id).where(
@@ -58,7 +67,7 @@ def enqueue(
 
 
 def _enabled_channels(
-    session: Session, *, cpts_id: int, user_ids: set[int]
+    session: Session, *, cpts_id: int, user_ids: set[int], kinds: set[str]
 ) -> list[NotificationChannel]:
     query = (
         select(NotificationChannel)
@@ -66,6 +75,7 @@ def _enabled_channels(
         .where(
             NotificationChannel.cpts_id == cpts_id,
             NotificationChannel.user_id.in_(user_ids),
+            NotificationChannel.kind.in_(kinds),
             NotificationChannel.enabled.is_(True),
             User.active.is_(True),
         )

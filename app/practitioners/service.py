@@ -1,9 +1,10 @@
 """Practitioners: registration, the sectors they serve, who may read and edit them."""
 
-from sqlalchemy import Select, update
+from sqlalchemy import Select, select, update
 from sqlalchemy.orm import Session
 
 from app.auth import Principal
+from app.base import utcnow
 from app.cpts.models import Sector
 from app.cpts.service import get_sectors
 from app.crud import apply_changes, ensure_paired, ensure_unique, matches_words
@@ -16,6 +17,7 @@ from app.practitioners.schemas import (
     PractitionerSelfUpdate,
     PractitionerUpdate,
 )
+from app.signin.service import end_user_sessions
 from app.tenancy import get_owned, owned
 from app.users.models import Role, User
 
@@ -136,4 +138,6 @@ def deactivate_practitioner(session: Session, *, cpts_id: int, practitioner_id: 
     session.execute(
         update(User).where(User.practitioner_id == practitioner.id).values(active=False)
     )
+    users = session.scalars(select(User.id).where(User.practitioner_id == practitioner.id))
+    end_user_sessions(session, user_ids=list(users), now=utcnow())
     session.flush()

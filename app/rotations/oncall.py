@@ -34,8 +34,8 @@ def full_name(practitioner: Practitioner) -> str:
     return f"{practitioner.first_name} {practitioner.last_name}"
 
 
-def _published_shifts(
-    cpts_id: int, *, profession: str | None, sector_id: int | None
+def published_shifts(
+    cpts_id: int, *, profession: str | None = None, sector_id: int | None = None
 ) -> Select[Shift]:
     """Active shifts of published rotations; a sector also gets territory-wide shifts."""
     query = (
@@ -124,7 +124,7 @@ def on_call(
     if sector_id is not None:
         get_sectors(session, cpts_id=cpts_id, sector_ids=[sector_id], field="sector_id")
     zone = ZoneInfo(session.get_one(Cpts, cpts_id).timezone)
-    query = _published_shifts(cpts_id, profession=profession, sector_id=sector_id)
+    query = published_shifts(cpts_id, profession=profession, sector_id=sector_id)
     current = session.scalars(query.where(Shift.starts_at <= at, Shift.ends_at > at))
     return OnCallPublic(
         at=at.astimezone(zone),

@@ -9,14 +9,13 @@ from sqlalchemy.orm import Session
 
 import solver
 from app.cpts.models import Cpts
-from app.french import MONTHS
+from app.french import MONTHS, PROFESSIONS_PLURAL
 from app.referrals.models import Referral, ReferralStatus
 from app.stats import service
 from app.stats.charts import Series, stacked_bars
 from app.stats.period import Period
 from app.stats.schemas import StatsPublic
 
-PROFESSIONS = {"gp": "Médecins généralistes", "physio": "Kinésithérapeutes", "nurse": "Infirmiers"}
 COLORS = ("#2b6cb0", "#38a169", "#d69e2e", "#805ad5", "#dd6b20")
 COVERED_COLOR, MISSING_COLOR = "#38a169", "#e53e3e"
 STYLE = (
@@ -53,14 +52,14 @@ def referrals_chart(period: Period, referrals: Sequence[Referral]) -> str:
     """Referrals (not cancelled) per day of the slot, stacked by profession."""
     kept = [r for r in referrals if r.status != ReferralStatus.cancelled.value]
     counts = Counter((period.local(r.slot_starts_at).date(), r.profession) for r in kept)
-    professions = [p for p in PROFESSIONS if any(r.profession == p for r in kept)]
-    professions += sorted({r.profession for r in kept} - set(PROFESSIONS))
+    professions = [p for p in PROFESSIONS_PLURAL if any(r.profession == p for r in kept)]
+    professions += sorted({r.profession for r in kept} - set(PROFESSIONS_PLURAL))
     return stacked_bars(
         "Orientations par jour et par profession",
         [str(d.day) for d in period.days],
         [
             Series(
-                PROFESSIONS.get(p, p),
+                PROFESSIONS_PLURAL.get(p, p),
                 COLORS[i % len(COLORS)],
                 [counts[(d, p)] for d in period.days],
             )

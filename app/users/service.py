@@ -9,6 +9,7 @@ from app.errors import Forbidden, NotFound, RuleViolation
 from app.pagination import PageParams, paginate
 from app.pharmacies.models import Pharmacy
 from app.practitioners.models import Practitioner
+from app.signin.service import end_user_sessions
 from app.tenancy import get_owned, label, owned
 from app.users.models import ApiToken, Role, User
 from app.users.schemas import UserCreate, UserUpdate
@@ -53,9 +54,11 @@ def get_user(session: Session, *, cpts_id: int, user_id: int) -> User:
 
 
 def update_user(session: Session, *, cpts_id: int, user_id: int, data: UserUpdate) -> User:
-    """Rename or (de)activate a user."""
+    """Rename or (de)activate a user; deactivating ends their web sessions."""
     user = get_user(session, cpts_id=cpts_id, user_id=user_id)
     apply_changes(user, data)
+    if not user.active:
+        end_user_sessions(session, user_ids=[user.id], now=utcnow())
     session.flush()
     return user
 

@@ -1,0 +1,48 @@
+"""Posted forms: validation through the API's own pydantic types, errors in French."""
+
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, TypeAdapter, ValidationError
+from starlette.datastructures import FormData
+
+T = TypeVar("T")
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+class FormErrors(dict[str, str]):
+    """French error message per field name, shown beside the field (``errors.phone`` in a
+    template is the message, or '' when the field is fine)."""
+
+    def __getattr__(self, name: str) -> str:
+        return self.get(name, "")
+
+
+def parse_field(
+    form: FormData, name: str, adapter: TypeAdapter[T], errors: FormErrors, message: str
+) -> T | None:
+    """One text field, stripped, validated by ``adapter``; on failure ``message`` is
+    recorded for it."""
+    try:
+        return adapter.validate_python(text(form, name))
+    except ValidationError:
+        errors[name] = message
+        return None
+
+
+def parse_model(
+    model: type[ModelT], data: dict[str, Any], errors: FormErrors, messages: dict[str, str]
+) -> ModelT | None:
+    """A request model from form values; each failing field gets its French message."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        for error in exc.errors():
+            field = str(error["loc"][-1]) if error["loc"] else ""
+            errors.setdefault(field, messages.get(field, "Valeur invalide."))
+        return None
+
+
+def text(form: FormData, name: str) -> str:
+    """A text field, stripped ('' when absent or not text)."""
+    value = form.get(name)
+    return value.strip() if isinstance(value, str) else ""

@@ -1,0 +1,67 @@
+"""Jinja2 templates, the French words they use, and the one way pages are answered."""
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from app import french
+
+TEMPLATES_DIR = Path(__file__).parent / "templates"
+STATIC_DIR = Path(__file__).parent / "static"
+SECURITY_HEADERS = {
+    "Cache-Control": "no-store",
+    "Content-Security-Policy": (
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+    ),
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+}
+
+environment = Environment(
+    loader=FileSystemLoader(TEMPLATES_DIR),
+    autoescape=select_autoescape(["html"]),
+    undefined=StrictUndefined,
+    auto_reload=False,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+environment.filters.update(
+    profession=lambda value: french.word(french.PROFESSIONS, value),
+    mode=lambda value: french.word(french.MODES, value),
+    reason=lambda value: french.word(french.REASONS, value),
+    referral_status=lambda value: french.word(french.REFERRAL_STATUSES, value),
+    slot_status=lambda value: french.word(french.SLOT_STATUSES, value),
+    role=lambda value: french.word(french.ROLES, value),
+    swap_status=lambda value: french.word(french.SWAP_STATUSES, value),
+    preference_kind=lambda value: french.word(french.PREFERENCE_KINDS, value),
+    weekday=lambda index: french.WEEKDAYS[index],
+    day=french.french_day,
+    hour=french.french_time,
+)
+environment.globals.update(
+    professions=french.PROFESSIONS,
+    modes=french.MODES,
+    reasons=french.REASONS,
+    weekdays=french.WEEKDAYS,
+    months=french.MONTHS,
+    preference_kinds=french.PREFERENCE_KINDS,
+)
+
+
+def render(
+    request: Request, template: str, context: dict[str, Any], *, status: int = 200
+) -> HTMLResponse:
+    """Render a page; the signed-in user (if any) and the CSRF token come from the request."""
+    values = {
+        "request": request,
+        "me": getattr(request.state, "web_user", None),
+        "csrf": getattr(request.state, "csrf", ""),
+        **context,
+    }
+    html = environment.get_template(template).render(values)
+    return HTMLResponse(html, status_code=status, headers=SECURITY_HEADERS)
