@@ -39,7 +39,13 @@ def check_date(value: date) -> date:
 
 
 def check_instant(value: datetime) -> datetime:
-    """``value`` if its date is within the service's date window."""
+    """``value`` if it carries a UTC offset and its date is within the service's window.
+
+    An instant without an offset (``2027-01-12`` or ``2027-01-12T15:00:00``) names no
+    moment: it would be compared with stored UTC times at an unknown offset.
+    """
+    if value.tzinfo is None:
+        raise ValueError("must carry a UTC offset, e.g. 2027-01-12T15:00:00+01:00")
     check_date(value.date())
     return value
 
@@ -90,7 +96,7 @@ CalendarDate = Annotated[date, AfterValidator(check_date)]
 """A calendar date within 2000-01-01 .. 2100-12-31."""
 
 Instant = Annotated[datetime, AfterValidator(check_instant)]
-"""A date and time within 2000-01-01 .. 2100-12-31."""
+"""A date and time with its UTC offset, within 2000-01-01 .. 2100-12-31."""
 
 Month = Annotated[str, Field(pattern=MONTH_PATTERN), AfterValidator(check_month)]
 """A calendar month written ``YYYY-MM``, within 2000 .. 2100."""

@@ -12,7 +12,6 @@ import solver
 from app.auth import Principal
 from app.cpts.models import Cpts, Sector
 from app.cpts.service import get_sectors
-from app.errors import RuleViolation
 from app.practitioners.models import Practitioner
 from app.rotations.amendments import changeable_rotation, get_shift, violations_added
 from app.rotations.models import Rotation, RotationStatus, Shift, ShiftStatus
@@ -117,10 +116,6 @@ def on_call(
     sector_id: int | None = None,
 ) -> OnCallPublic:
     """Who is on call at ``at`` (start included, end excluded), and who is next."""
-    if at.tzinfo is None:
-        raise RuleViolation(
-            "at must carry a UTC offset, e.g. 2027-01-12T15:00:00+01:00", field="at"
-        )
     if sector_id is not None:
         get_sectors(session, cpts_id=cpts_id, sector_ids=[sector_id], field="sector_id")
     zone = ZoneInfo(session.get_one(Cpts, cpts_id).timezone)

@@ -299,3 +299,22 @@ def test_coordinator_never_receives_a_patient_field(
         assert PATIENT_FIELDS.isdisjoint(seen), sorted(PATIENT_FIELDS & set(seen))
     pharmacy_view = client.get(f"/v1/referrals/{referral_id}", headers=booking.pharmacist).json()
     assert set(pharmacy_view) >= PATIENT_FIELDS and pharmacy_view["patient_birth_year"] == 1984
+
+
+def test_referral_and_notification_lists_refuse_an_instant_without_offset(
+    client: TestClient, session: Session, job_runner: JobRunner, clock: FrozenClock
+) -> None:
+    booking = make_booking_scenario(client, session, job_runner)
+    offer = _first_offer(client, booking)
+    assert book(client, booking, offer["slot_id"]).status_code == 201
+    for path in ("/v1/referrals", "/v1/notifications"):
+        for name, value in (("from", "2027-01-12"), ("to", "2027-01-12T20:00:00")):
+            naive = client.get(path, params={name: value}, headers=booking.coordinator)
+            assert naive.status_code == 422, (path, name, naive.text)
+            error = naive.json()["error"]
+            assert error["fields"][0]["field"] == name
+            assert "UTC offset" in error["fields"][0]["message"]
+    aware = client.get(
+        "/v1/referrals", params={"from": "2027-01-12T00:00:00+01:00"}, headers=booking.pharmacist
+    )
+    assert aware.status_code == 200 and aware.json()["total"] == 1
