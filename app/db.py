@@ -15,7 +15,7 @@ import asyncio
 import weakref
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
@@ -52,6 +52,19 @@ class PoolLimits:
             write_wait_seconds=settings.db_write_wait_seconds,
             write_queue=settings.db_write_queue,
         )
+
+
+BACKGROUND_WRITE_WAIT_SECONDS = 120.0
+"""How long background work (solve jobs, deliveries) waits for SQLite's one writer."""
+
+
+def background_limits(limits: PoolLimits) -> PoolLimits:
+    """Limits for background work on SQLite: nobody waits on its answer, so it queues for
+    the write lock far longer than a request does, instead of failing a solve job with
+    "database is locked" while requests are writing."""
+    return replace(
+        limits, write_wait_seconds=max(limits.write_wait_seconds, BACKGROUND_WRITE_WAIT_SECONDS)
+    )
 
 
 def normalise_url(url: str) -> str:

@@ -15,7 +15,13 @@ from app.availability.router import router as availability_router
 from app.config import Settings, get_settings
 from app.coverage.router import router as coverage_router
 from app.cpts.router import router as cpts_router
-from app.db import PoolLimits, make_engine, make_session_factory, write_gate
+from app.db import (
+    PoolLimits,
+    background_limits,
+    make_engine,
+    make_session_factory,
+    write_gate,
+)
 from app.docs import install_docs
 from app.errors import install_error_handlers
 from app.feeds.router import router as feeds_router
@@ -72,6 +78,14 @@ def _freshness(engine: Engine) -> Freshness:
     return Freshness()
 
 
+def _background_engine(engine: Engine, url: str, limits: PoolLimits) -> Engine:
+    """The engine of solve jobs and deliveries: on SQLite one of its own that waits longer
+    for the write lock (see ``background_limits``); elsewhere the requests' engine."""
+    if engine.dialect.name != "sqlite":
+        return engine
+    return make_engine(url, limits=background_limits(limits))
+
+
 def create_app(
     settings: Settings | None = None, session_factory: sessionmaker[Session] | None = None
 ) -> FastAPI:
@@ -81,20 +95,24 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = None
+        engine = background_engine = None
+        background_factory = session_factory
         if session_factory is None:
             limits = PoolLimits.from_settings(settings)
             engine = make_engine(settings.database_url, limits=limits)
             _use_database(app, make_session_factory(engine), limits)
             app.state.principals = PrincipalCache(_freshness(engine))
+            background_engine = _background_engine(engine, settings.database_url, limits)
+            background_factory = make_session_factory(background_engine)
+        assert background_factory is not None
         runner = (
-            JobRunner(app.state.session_factory, grace_seconds=settings.solver_grace_seconds)
+            JobRunner(background_factory, grace_seconds=settings.solver_grace_seconds)
             if settings.run_jobs
             else None
         )
         if runner is not None:
             runner.start()
-        notifier = _notifier(settings, app.state.session_factory)
+        notifier = _notifier(settings, background_factory)
         if notifier is not None:
             notifier.start()
         yield
@@ -103,6 +121,8 @@ def create_app(
         if runner is not None:
             runner.stop()
         app.state.principals.freshness.stop()
+        if background_engine is not None and background_engine is not engine:
+            background_engine.dispose()
         if engine is not None:
             engine.dispose()
 

@@ -1,15 +1,24 @@
 """Pool sizes come from settings, a request never waits long for a connection, and the
 API processes of one host must fit PostgreSQL's max_connections."""
 
+import sqlite3
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
 
 from app.config import Settings
-from app.db import PoolLimits, check_connection_budget, make_engine, make_session_factory
+from app.db import (
+    PoolLimits,
+    background_limits,
+    check_connection_budget,
+    make_engine,
+    make_session_factory,
+)
 from app.main import create_app
 from app.schema import upgrade
 from tests.databases import BACKENDS, POSTGRES_URL, drop_database, fresh_database
@@ -72,3 +81,24 @@ def test_sqlite_needs_no_connection_budget(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'any.db'}"
     check_connection_budget(url, limits=PoolLimits(size=500, overflow=500), processes=64)
     assert not (tmp_path / "any.db").exists()
+
+
+def test_background_work_outwaits_a_writer_that_a_request_gives_up_on(tmp_path: Path) -> None:
+    path = tmp_path / "one-writer.db"
+    lock = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    lock.execute("PRAGMA journal_mode=WAL")
+    lock.execute("CREATE TABLE t (x INTEGER)")
+    request_side = make_engine(f"sqlite:///{path}", limits=TIGHT)
+    background_side = make_engine(f"sqlite:///{path}", limits=background_limits(TIGHT))
+    lock.execute("BEGIN IMMEDIATE")
+    release = threading.Timer(1.0, lock.execute, args=("COMMIT",))
+    release.start()
+    with pytest.raises(OperationalError, match="locked"), request_side.begin() as conn:
+        conn.exec_driver_sql("INSERT INTO t VALUES (1)")
+    with background_side.begin() as conn:
+        conn.exec_driver_sql("INSERT INTO t VALUES (2)")
+    release.join()
+    assert lock.execute("SELECT x FROM t").fetchall() == [(2,)]
+    lock.close()
+    request_side.dispose()
+    background_side.dispose()
