@@ -8,6 +8,7 @@ from app.db import SessionDep
 from app.errors import NotFound, RuleViolation, error_responses
 from app.signin import service
 from app.signin.schemas import InvitationCreate, InvitationPublic
+from app.types import EntityId
 
 router = APIRouter(prefix="/v1", tags=["users and tokens"])
 
@@ -24,7 +25,7 @@ def invite_user(
     session: SessionDep,
     user: Coordinator,
     now: NowDep,
-    user_id: int,
+    user_id: EntityId,
     data: InvitationCreate,
 ) -> InvitationPublic:
     """E-mail a user a single-use link to the web pages, valid 72 h (coordinator)."""

@@ -30,6 +30,7 @@ from app.slots.models import Slot
 from app.slots.schemas import ConsultationMode, SlotOffer
 from app.slots.search import SlotQuery, modes_of, search_slots
 from app.tenancy import get_owned, owned
+from app.types import EntityId
 from app.web.deps import PageRoute, PharmacistPage, SignedForm, WebUser
 from app.web.forms import FormErrors, parse_model, text
 from app.web.templating import render
@@ -58,7 +59,7 @@ class Search:
     profession: str = Profession.gp.value
     when: str = "aujourdhui"
     mode: str = ""
-    sector_id: int | None = None
+    sector_id: EntityId | None = None
 
     @classmethod
     def of(cls, values: Any) -> "Search":
@@ -186,7 +187,7 @@ def _patient_form(
 
 @router.get("/orienter/creneaux/{slot_id}")
 async def patient_form(
-    request: Request, session: SessionDep, now: NowDep, user: PharmacistPage, slot_id: int
+    request: Request, session: SessionDep, now: NowDep, user: PharmacistPage, slot_id: EntityId
 ) -> HTMLResponse:
     """The patient form for a chosen slot."""
     values = {
@@ -276,7 +277,7 @@ def _confirmation(session: Session, user: WebUser, now: datetime, referral_id: i
 @router.get("/orientations/{referral_id}")
 @writes_on_read
 async def confirmation(
-    request: Request, session: SessionDep, now: NowDep, user: PharmacistPage, referral_id: int
+    request: Request, session: SessionDep, now: NowDep, user: PharmacistPage, referral_id: EntityId
 ) -> HTMLResponse:
     """The confirmation to read aloud or print for the patient."""
     context = await run_in_threadpool(_confirmation, session, user, now, referral_id)
@@ -285,7 +286,7 @@ async def confirmation(
 
 @router.post("/orientations/{referral_id}/annuler")
 async def cancel(
-    session: SessionDep, now: NowDep, user: PharmacistPage, referral_id: int, _form: SignedForm
+    session: SessionDep, now: NowDep, user: PharmacistPage, referral_id: EntityId, _form: SignedForm
 ) -> Response:
     """Cancel a booked referral; its slot reopens if still ahead."""
     await run_in_threadpool(

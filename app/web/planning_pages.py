@@ -29,6 +29,7 @@ from app.rotations.swap_schemas import SwapOfferCreate
 from app.slots import service as slots
 from app.slots.models import SlotStatus
 from app.tenancy import get_owned
+from app.types import EntityId
 from app.web.deps import PageRoute, PractitionerPage, SignedForm, WebUser
 from app.web.forms import FormErrors, parse_model, text
 from app.web.templating import render
@@ -128,7 +129,7 @@ def _slot_times_page(
 
 @router.get("/praticien/astreintes/{shift_id}/creneaux")
 async def slot_times_form(
-    request: Request, session: SessionDep, user: PractitionerPage, shift_id: int
+    request: Request, session: SessionDep, user: PractitionerPage, shift_id: EntityId
 ) -> HTMLResponse:
     """The start times of my free slots in one future shift."""
     context = await run_in_threadpool(
@@ -177,7 +178,7 @@ async def set_slot_times(
     session: SessionDep,
     now: NowDep,
     user: PractitionerPage,
-    shift_id: int,
+    shift_id: EntityId,
     form: SignedForm,
 ) -> Response:
     """Keep my free slots at the times I chose (booked ones stay)."""
@@ -389,7 +390,7 @@ async def accept_offer(
     session: SessionDep,
     now: NowDep,
     user: PractitionerPage,
-    offer_id: int,
+    offer_id: EntityId,
     form: SignedForm,
 ) -> Response:
     """Take a colleague's offered shift (it moves at once, or after the coordinator's

@@ -20,6 +20,7 @@ from app.referrals.schemas import Outcome
 from app.rotations.models import Shift
 from app.rotations.oncall import published_shifts
 from app.slots import service as slots
+from app.types import EntityId
 from app.web.deps import PageRoute, PractitionerPage, SignedForm, WebUser
 from app.web.templating import render
 from app.web.views import local_day, todays_referrals, zone_of
@@ -86,7 +87,7 @@ async def record_outcome(
     session: SessionDep,
     now: NowDep,
     user: PractitionerPage,
-    referral_id: int,
+    referral_id: EntityId,
     outcome: Outcome,
     _form: SignedForm,
 ) -> Response:
@@ -107,7 +108,7 @@ async def block_or_reopen(
     session: SessionDep,
     now: NowDep,
     user: PractitionerPage,
-    slot_id: int,
+    slot_id: EntityId,
     action: str,
     _form: SignedForm,
 ) -> Response:

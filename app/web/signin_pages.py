@@ -11,6 +11,7 @@ from app.clock import NowDep
 from app.db import SessionDep
 from app.notifications.schemas import EmailAddress
 from app.signin import service
+from app.types import EntityId
 from app.users.models import Role
 from app.web.deps import (
     ANONYMOUS_CSRF_COOKIE,
@@ -131,7 +132,7 @@ async def my_sessions(
 
 @router.post("/sessions/{session_id}/fin")
 async def end_session(
-    session: SessionDep, now: NowDep, user: WebUserDep, session_id: int, _form: SignedForm
+    session: SessionDep, now: NowDep, user: WebUserDep, session_id: EntityId, _form: SignedForm
 ) -> Response:
     """End one of my sessions (this one included)."""
     await run_in_threadpool(

@@ -178,3 +178,16 @@ def test_another_cpts_ids_answer_404_in_pages_as_in_the_api(
 def _submit_raw(client: TestClient, page: str, slot_id: int) -> Response:
     data = {"csrf": csrf_of(page), "idem": "k" * 16, "slot_id": str(slot_id), **PATIENT_FORM}
     return client.post("/orienter/reserver", data=data)
+
+
+def test_ids_beyond_the_databases_range_are_refused_not_500(
+    client: TestClient, session: Session, job_runner: JobRunner, clock: FrozenClock
+) -> None:
+    booking = make_booking_scenario(client, session, job_runner)
+    _signed_in_pharmacist(client, session, booking)
+    huge = 2**63
+    for path in (f"/orientations/{huge}", f"/orienter/creneaux/{huge}"):
+        page = client.get(path)
+        assert page.status_code in (404, 422), (path, page.status_code)
+    page = client.get("/orienter", params={"profession": "gp", "secteur": str(huge)})
+    assert page.status_code < 500
