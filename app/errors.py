@@ -23,7 +23,8 @@ from starlette.exceptions import HTTPException
 
 logger = logging.getLogger(__name__)
 
-RETRY_AFTER_SECONDS = 1
+RETRY_AFTER_SECONDS = {429: 3600, 503: 1}
+"""How long a client should wait before retrying, by status (sent as ``Retry-After``)."""
 UNAVAILABLE_SQLSTATES = frozenset({"42P01", "3F000", "3D000"})
 """PostgreSQL: undefined table, schema or database (the schema or the base is gone)."""
 
@@ -132,12 +133,17 @@ def raises(*errors: type[DomainError]) -> Callable[[DependencyT], DependencyT]:
     return register
 
 
+def retry_after(status: int) -> dict[str, str]:
+    """The ``Retry-After`` header an answer of this status carries (none for most)."""
+    seconds = RETRY_AFTER_SECONDS.get(status)
+    return {} if seconds is None else {"Retry-After": str(seconds)}
+
+
 def _render(status: int, body: ErrorBody, headers: Mapping[str, str] | None = None) -> JSONResponse:
-    retry = {"Retry-After": str(RETRY_AFTER_SECONDS)} if status == Unavailable.status else {}
     return JSONResponse(
         status_code=status,
         content=ErrorResponse(error=body).model_dump(),
-        headers={**retry, **(headers or {})},
+        headers={**retry_after(status), **(headers or {})},
     )
 
 

@@ -17,7 +17,7 @@ from app.auth import Principal
 from app.clock import NowDep
 from app.config import Settings
 from app.db import SessionDep, declare_write_intent, route_writes
-from app.errors import RETRY_AFTER_SECONDS, Forbidden, Unauthorized
+from app.errors import Forbidden, Unauthorized, retry_after
 from app.signin import service
 from app.users.models import Role
 from app.web.templating import render
@@ -47,7 +47,6 @@ ERROR_PAGES = {
         "Le service est très sollicité : réessayez dans un instant.",
     ),
 }
-RETRY_AFTER = {429: "3600", 503: str(RETRY_AFTER_SECONDS)}
 CODE_PAGES = {
     "csrf_rejected": (
         "Formulaire expiré",
@@ -65,8 +64,7 @@ class PageRoute(APIRoute):
             return RedirectResponse("/connexion", status_code=303)
         title, text = CODE_PAGES.get(code) or ERROR_PAGES.get(status, ERROR_PAGES[500])
         response = render(request, "error.html", {"title": title, "text": text}, status=status)
-        if status in RETRY_AFTER:
-            response.headers["Retry-After"] = RETRY_AFTER[status]
+        response.headers.update(retry_after(status))
         return response
 
 
