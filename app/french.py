@@ -63,6 +63,52 @@ SWAP_STATUSES = {
 }
 PREFERENCE_KINDS = {"prefer": "de préférence", "avoid": "à éviter"}
 ROLES = {"coordinator": "coordination", "practitioner": "praticien", "pharmacist": "pharmacie"}
+ROTATION_STATUSES = {"draft": "brouillon", "published": "publié", "archived": "archivé"}
+JOB_STATUSES = {
+    "queued": "en file d'attente",
+    "running": "calcul en cours",
+    "done": "terminé",
+    "failed": "échoué",
+}
+JOB_KINDS = {"solve": "calcul du planning", "repair": "réparation du planning"}
+SOLVER_STATUSES = {
+    "optimal": "optimal (prouvé)",
+    "feasible": "réalisable (non prouvé optimal)",
+    "infeasible": "impossible",
+    "unknown": "inconnu",
+}
+CHANGE_KINDS = {
+    "publish": "publication",
+    "assign": "affectation",
+    "unassign": "annulation",
+    "replace": "remplacement",
+    "lock": "verrouillage",
+    "unlock": "déverrouillage",
+    "repair": "réparation",
+    "swap": "échange",
+    "swap_offer": "échange proposé",
+    "swap_accept": "échange accepté",
+    "swap_reject": "échange refusé",
+    "swap_withdraw": "échange retiré",
+}
+DAY_KINDS = {"weekday": "semaine", "weekend": "week-end", "holiday": "jour férié"}
+RULES = {
+    "availability": ("disponibilité", "{who} est absent·e"),
+    "profession_sector": ("secteur d'exercice", "{who} n'exerce pas dans ce secteur"),
+    "demand": ("besoin du jour", "le besoin de ce créneau est déjà couvert sans {who}"),
+    "one_shift_per_block": ("une garde à la fois", "{who} est déjà de garde sur ce créneau"),
+    "one_block_per_day": ("une garde par jour", "{who} est déjà de garde ce jour-là"),
+    "max_per_period": ("maximum de gardes de la période", "{who} dépasserait son maximum"),
+    "max_per_month": ("maximum de gardes par mois", "{who} dépasserait son maximum du mois"),
+    "max_per_week": (
+        "maximum de gardes par semaine",
+        "{who} dépasserait son maximum de la semaine",
+    ),
+    "min_rest": ("repos entre deux gardes", "{who} n'aurait pas assez de repos entre deux gardes"),
+    "locked": ("garde verrouillée", "une garde verrouillée de {who} disparaîtrait"),
+    "reference": ("données du planning", "{who} ne peut pas être de garde à cette date"),
+}
+"""Each hard rule of the solver's checker: its French name, and what breaking it means."""
 
 
 def word(table: dict[str, str], value: str) -> str:
@@ -73,6 +119,14 @@ def word(table: dict[str, str], value: str) -> str:
 def french_day(day: date) -> str:
     """``mardi 12 janvier 2027``."""
     return f"{WEEKDAYS[day.weekday()]} {day.day} {MONTHS[day.month - 1]} {day.year}"
+
+
+def rule_sentence(rule: str, *, who: str, day: date) -> str:
+    """A broken hard rule as a sentence naming it: ``Claire Martin est absent·e le mercredi
+    10 février 2027 (règle : disponibilité).``"""
+    name, what = RULES.get(rule, (rule, "{who} ne peut pas prendre cette garde"))
+    text = what.format(who=who)
+    return f"{text[0].upper()}{text[1:]} le {french_day(day)} (règle : {name})."
 
 
 def french_time(moment: datetime) -> str:

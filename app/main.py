@@ -41,7 +41,15 @@ from app.slots.router import router as slots_router
 from app.slots.search import OpenSlotCache
 from app.stats.router import router as stats_router
 from app.users.router import router as users_router
-from app.web import pharmacy_pages, planning_pages, practitioner_pages, signin_pages
+from app.web import (
+    coordination_build_pages,
+    coordination_change_pages,
+    coordination_month_pages,
+    pharmacy_pages,
+    planning_pages,
+    practitioner_pages,
+    signin_pages,
+)
 from app.web.templating import STATIC_DIR
 
 LISTENER_START_SECONDS = 5.0
@@ -163,6 +171,9 @@ def create_app(
         pharmacy_pages.router,
         practitioner_pages.router,
         planning_pages.router,
+        coordination_month_pages.router,
+        coordination_build_pages.router,
+        coordination_change_pages.router,
     ):
         app.include_router(router)
     app.mount("/static/web", StaticFiles(directory=STATIC_DIR), name="web-static")

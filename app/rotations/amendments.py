@@ -28,6 +28,17 @@ from app.tenancy import get_owned
 CHANGEABLE = (RotationStatus.draft.value, RotationStatus.published.value)
 
 
+class RulesBroken(HardRuleBroken):
+    """A change breaking hard rules, carrying the checker's violations (pages word each)."""
+
+    def __init__(
+        self, violations: list[solver.Violation], *, summary: str = "the change breaks hard rules"
+    ) -> None:
+        listed = "; ".join(str(v) for v in violations)
+        super().__init__(f"{summary}: {listed}")
+        self.violations = violations
+
+
 def changeable_rotation(session: Session, *, principal: Principal, rotation_id: int) -> Rotation:
     """A draft or published rotation of the caller's CPTS (archived ones are frozen)."""
     rotation = get_rotation(session, principal=principal, rotation_id=rotation_id)
@@ -83,8 +94,7 @@ def enforce_rules(violations: list[solver.Violation], *, force: bool, reason: st
         return
     if force:
         raise RuleViolation("a forced change needs a reason", field="reason")
-    listed = "; ".join(str(v) for v in violations)
-    raise HardRuleBroken(f"the change breaks hard rules: {listed}")
+    raise RulesBroken(violations)
 
 
 def refresh_gaps(session: Session, *, rotation: Rotation) -> None:
@@ -271,10 +281,9 @@ def replace(
 def refuse_breaking_lock(session: Session, *, rotation: Rotation, shift: Shift) -> None:
     """409 naming the hard rules a (flushed) locked shift breaks: solves and repairs keep
     locked shifts as they are, so each must keep every rule."""
-    broken = [str(v) for s, v in broken_locks(session, rotation=rotation) if s.id == shift.id]
+    broken = [v for s, v in broken_locks(session, rotation=rotation) if s.id == shift.id]
     if broken:
-        listed = "; ".join(broken)
-        raise HardRuleBroken(f"shift {shift.id} breaks hard rules, cannot be locked: {listed}")
+        raise RulesBroken(broken, summary=f"shift {shift.id} breaks hard rules, cannot be locked")
 
 
 def set_locked(

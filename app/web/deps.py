@@ -150,6 +150,7 @@ def page_for(*roles: Role) -> Callable[[WebUser], Awaitable[WebUser]]:
 
 PharmacistPage = Annotated[WebUser, Depends(page_for(Role.pharmacist))]
 PractitionerPage = Annotated[WebUser, Depends(page_for(Role.practitioner))]
+CoordinatorPage = Annotated[WebUser, Depends(page_for(Role.coordinator))]
 
 
 def _same(expected: str, given: object) -> bool:

@@ -31,7 +31,11 @@ from app.web.views import zone_of
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
 EMAIL: TypeAdapter[str] = TypeAdapter(EmailAddress)
-HOMES = {Role.pharmacist: "/orienter", Role.practitioner: "/praticien"}
+HOMES = {
+    Role.pharmacist: "/orienter",
+    Role.practitioner: "/praticien",
+    Role.coordinator: "/coordination",
+}
 
 
 def _anonymous_page(request: Request, template: str, context: dict[str, object]) -> HTMLResponse:
