@@ -186,9 +186,6 @@ def _solve(
             params=params.model_dump(),
         )
     except DomainError as refused:
-        if refused.status == 404:
-            raise
-        session.rollback()
         words = refusal(
             session, cpts_id=user.principal.cpts_id, error=refused, otherwise=SOLVE_REFUSAL
         )
@@ -213,12 +210,10 @@ def _publish(request: Request, session: Session, user: WebUser, rotation_id: int
     try:
         rotations.publish_rotation(session, principal=user.principal, rotation_id=rotation_id)
     except DomainError as refused:
-        if refused.status == 404:
-            raise
-        session.rollback()
-        context = _rotation_page(
-            session, user, rotation_id, error=[PUBLISH_REFUSAL], time_limit="10"
+        words = refusal(
+            session, cpts_id=user.principal.cpts_id, error=refused, otherwise=PUBLISH_REFUSAL
         )
+        context = _rotation_page(session, user, rotation_id, error=words, time_limit="10")
         return render(request, "coordination_rotation.html", context, status=409)
     return RedirectResponse(f"/coordination/plannings/{rotation_id}", status_code=303)
 

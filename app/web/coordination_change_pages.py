@@ -108,6 +108,14 @@ async def shift_page(
     return render(request, "coordination_shift.html", context)
 
 
+def _change_refusal(session: Session, user: WebUser, refused: DomainError) -> list[str]:
+    """A refused change in French: the rules it breaks, or that forcing needs a reason."""
+    words = refusal(
+        session, cpts_id=user.principal.cpts_id, error=refused, otherwise=CHANGE_REFUSAL
+    )
+    return [FORCE_NEEDS_REASON] if refused.field == "reason" else words
+
+
 def _refused_shift_page(
     request: Request,
     session: Session,
@@ -116,16 +124,7 @@ def _refused_shift_page(
     refused: DomainError,
     values: dict[str, Any],
 ) -> Response:
-    if refused.status == 404:
-        raise refused
-    session.rollback()
-    words = (
-        [FORCE_NEEDS_REASON]
-        if refused.field == "reason"
-        else refusal(
-            session, cpts_id=user.principal.cpts_id, error=refused, otherwise=CHANGE_REFUSAL
-        )
-    )
+    words = _change_refusal(session, user, refused)
     context = _shift_page(session, user, shift_id, error=words, values=values)
     return render(request, "coordination_shift.html", context, status=refused.status)
 
@@ -292,30 +291,28 @@ def _assign(
     values = {name: text(form, name) for name in form if name != "csrf"}
     context = _assign_page(session, user, rotation_id, where, error=[], values=values)
     chosen = text(form, "practitioner_id")
+    if not chosen.isdigit() or len(chosen) > 12:
+        context["error"] = ["Choisissez un praticien."]
+        return render(request, "coordination_assign.html", context, status=422)
     try:
         data = ShiftAssign(
-            practitioner_id=int(chosen) if chosen.isdigit() and len(chosen) < 12 else 0,
+            practitioner_id=int(chosen),
             day=context["where"].day,
             sector_id=context["where"].sector_id,
             locked=form.get("locked") == "1",
             **_change(form),
         )
         amendments.assign(session, principal=user.principal, rotation_id=rotation_id, data=data)
-    except (DomainError, ValueError) as refused:
+    except DomainError as refused:
+        words, status = _change_refusal(session, user, refused), refused.status
+    except ValueError:
         session.rollback()
-        status = refused.status if isinstance(refused, DomainError) else 422
-        if isinstance(refused, DomainError) and refused.field == "reason":
-            words = [FORCE_NEEDS_REASON]
-        elif isinstance(refused, DomainError) and status != 404:
-            words = refusal(
-                session, cpts_id=user.principal.cpts_id, error=refused, otherwise=CHANGE_REFUSAL
-            )
-        else:
-            words, status = ["Choisissez un praticien."], 422
-        context = _assign_page(session, user, rotation_id, where, error=words, values=values)
-        return render(request, "coordination_assign.html", context, status=status)
-    first = context["where"].day.replace(day=1)
-    return RedirectResponse(f"/coordination/mois/{first:%Y-%m}", status_code=303)
+        words, status = [BAD_REASON], 422
+    else:
+        first = context["where"].day.replace(day=1)
+        return RedirectResponse(f"/coordination/mois/{first:%Y-%m}", status_code=303)
+    context = _assign_page(session, user, rotation_id, where, error=words, values=values)
+    return render(request, "coordination_assign.html", context, status=status)
 
 
 @router.post("/coordination/plannings/{rotation_id}/affecter")
@@ -330,6 +327,10 @@ async def assign(
     return await run_in_threadpool(_assign, request, session, user, rotation_id, form)
 
 
+ABSENCE_REFUSAL = (
+    "Cette absence chevauche une absence déjà déclarée ou une garde verrouillée "
+    "(déverrouillez-la d'abord)."
+)
 ABSENCE_MESSAGES = {
     "start_date": "Indiquez le premier jour (jj/mm/aaaa).",
     "end_date": "Indiquez le dernier jour, le premier ou après.",
@@ -432,13 +433,9 @@ def _record_absence(
             )
             return render(request, "coordination_absence.html", context, status=201)
         except DomainError as refused:
-            if refused.status == 404:
-                raise
-            session.rollback()
-            errors["start_date"] = (
-                "Cette absence chevauche une absence déjà déclarée ou une garde verrouillée "
-                "(déverrouillez-la d'abord)."
-            )
+            errors["start_date"] = refusal(
+                session, cpts_id=user.principal.cpts_id, error=refused, otherwise=ABSENCE_REFUSAL
+            )[0]
     context = _absence_page(session, user, now, values=values, errors=errors, recorded=None)
     return render(request, "coordination_absence.html", context, status=422)
 
@@ -476,9 +473,6 @@ def _repair(
     except ValueError:
         raise RuleViolation("invalid repair request: from_day or reason") from None
     except DomainError as refused:
-        if refused.status == 404:
-            raise
-        session.rollback()
         words = refusal(
             session, cpts_id=user.principal.cpts_id, error=refused, otherwise=REPAIR_REFUSAL
         )
@@ -549,9 +543,6 @@ def _decide(
         else:
             swaps.reject_offer(session, principal=user.principal, offer_id=offer_id, data=data)
     except DomainError as refused:
-        if refused.status == 404:
-            raise
-        session.rollback()
         words = refusal(
             session, cpts_id=user.principal.cpts_id, error=refused, otherwise=SWAP_REFUSAL
         )

@@ -32,7 +32,14 @@ def rule_sentences(session: Session, *, cpts_id: int, error: RulesBroken) -> lis
 
 def refusal(session: Session, *, cpts_id: int, error: DomainError, otherwise: str) -> list[str]:
     """What to tell the coordinator about a refused action: the rules it breaks, or
-    ``otherwise`` (the action's own words) for any other refusal."""
+    ``otherwise`` (the action's own words) for any other refusal.
+
+    The action's writes are rolled back first; a 404 (an id of nothing the caller may
+    see) is raised again, for the 404 page.
+    """
+    if error.status == 404:
+        raise error
+    session.rollback()
     if isinstance(error, RulesBroken):
         return rule_sentences(session, cpts_id=cpts_id, error=error)
     return [otherwise]
