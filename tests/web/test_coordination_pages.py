@@ -11,11 +11,11 @@ from sqlalchemy.orm import Session
 
 from app.availability.models import Absence
 from app.rotations.jobs import JobRunner
-from app.rotations.models import Job, Rotation, RotationChange, Shift, ShiftStatus
+from app.rotations.models import Job, Rotation, RotationChange, Shift, ShiftStatus, SwapOffer
 from app.users.models import Role
 from tests.app.slot_scenarios import BookingScenario, make_booking_scenario
 from tests.conftest import FrozenClock
-from tests.factories import make_territory
+from tests.factories import make_territory, make_user_headers
 from tests.web.pages import csrf_of, signed_in_practitioner, signed_in_user
 
 
@@ -234,3 +234,49 @@ def test_practitioner_cannot_open_coordinator_pages_but_reads_the_shared_plannin
     assert re.search(r"Docteur\d", shared.text)
     assert session.scalar(select(Job.id).where(Job.kind == "repair")) is None
     assert session.scalar(select(RotationChange.id).where(RotationChange.forced)) is None
+
+
+def _taken_offer(client: TestClient, session: Session, booking: BookingScenario) -> int:
+    """A future shift offered by its holder and taken by a colleague, awaiting approval."""
+    headers = booking.coordinator
+    approval = client.patch("/v1/settings", headers=headers, json={"swap_requires_approval": True})
+    assert approval.status_code == 200
+    shift = next(s for s in _shifts(session, booking.rotation_id) if s.day > date(2027, 1, 14))
+    cpts_id = booking.scenario.territory.cpts.id
+    holder = make_user_headers(
+        session, cpts_id=cpts_id, role=Role.practitioner, practitioner_id=shift.practitioner_id
+    )
+    offer = client.post("/v1/swap-offers", headers=holder, json={"shift_id": shift.id})
+    assert offer.status_code == 201, offer.text
+    for gp in booking.scenario.gps:
+        taker = make_user_headers(
+            session, cpts_id=cpts_id, role=Role.practitioner, practitioner_id=gp.id
+        )
+        taken = client.post(f"/v1/swap-offers/{offer.json()['id']}/accept", headers=taker)
+        if taken.status_code == 200:
+            return int(offer.json()["id"])
+    raise AssertionError("no colleague could take the shift")
+
+
+def test_coordinator_approves_one_swap_and_rejects_another(
+    client: TestClient, session: Session, job_runner: JobRunner, clock: FrozenClock
+) -> None:
+    booking = make_booking_scenario(client, session, job_runner)
+    _coordinator(client, session, booking)
+    first = _taken_offer(client, session, booking)
+    page = client.get("/coordination/echanges")
+    assert f'action="/coordination/echanges/{first}/approbation"' in page.text
+    approved = _post(
+        client, "/coordination/echanges", f"/coordination/echanges/{first}/approbation"
+    )
+    assert approved.status_code == 303  # type: ignore[attr-defined]
+    again = _post(client, "/coordination/echanges", f"/coordination/echanges/{first}/approbation")
+    assert again.status_code == 409  # type: ignore[attr-defined]
+    assert "Cet échange n&#39;est plus possible" in again.text  # type: ignore[attr-defined]
+    second = _taken_offer(client, session, booking)
+    rejected = _post(client, "/coordination/echanges", f"/coordination/echanges/{second}/refus")
+    assert rejected.status_code == 303  # type: ignore[attr-defined]
+    session.expire_all()
+    assert session.get_one(SwapOffer, first).status == "done"
+    assert session.get_one(SwapOffer, second).status == "rejected"
+    assert "Aucun échange n'attend votre accord" in client.get("/coordination/echanges").text
