@@ -109,6 +109,17 @@ RULES = {
     "reference": ("données du planning", "{who} ne peut pas être de garde à cette date"),
 }
 """Each hard rule of the solver's checker: its French name, and what breaking it means."""
+COVERAGE_DAYS = {
+    "mon": "lundi",
+    "tue": "mardi",
+    "wed": "mercredi",
+    "thu": "jeudi",
+    "fri": "vendredi",
+    "sat": "samedi",
+    "sun": "dimanche",
+    "holiday": "jour férié",
+}
+SHIFT_STATUSES = {"active": "assurée", "cancelled": "annulée"}
 
 
 def word(table: dict[str, str], value: str) -> str:

@@ -47,8 +47,11 @@ from app.web import (
     coordination_month_pages,
     pharmacy_pages,
     planning_pages,
+    practitioner_admin_pages,
     practitioner_pages,
     signin_pages,
+    territory_pages,
+    user_admin_pages,
 )
 from app.web.templating import STATIC_DIR
 
@@ -174,6 +177,9 @@ def create_app(
         coordination_month_pages.router,
         coordination_build_pages.router,
         coordination_change_pages.router,
+        practitioner_admin_pages.router,
+        territory_pages.router,
+        user_admin_pages.router,
     ):
         app.include_router(router)
     app.mount("/static/web", StaticFiles(directory=STATIC_DIR), name="web-static")

@@ -7,7 +7,7 @@ from pydantic import BaseModel
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from app.types import Offset
+from app.types import Offset, Text
 
 MAX_PAGE_SIZE = 200
 
@@ -30,6 +30,10 @@ async def page_params(
 
 
 PageDep = Annotated[PageParams, Depends(page_params)]
+SearchQuery = Annotated[
+    Text | None,
+    Query(min_length=1, max_length=100, description="Words found in the name (any order)"),
+]
 
 
 class Page(BaseModel, Generic[T]):

@@ -15,7 +15,7 @@ from app.cpts.schemas import (
 )
 from app.db import SessionDep
 from app.errors import Conflict, NotFound, RuleViolation, error_responses
-from app.pagination import Page, PageDep
+from app.pagination import Page, PageDep, SearchQuery
 from app.types import EntityId
 
 router = APIRouter(prefix="/v1", tags=["settings and sectors"])
@@ -58,9 +58,11 @@ def update_settings(session: SessionDep, user: Coordinator, data: SettingsUpdate
 
 
 @router.get("/sectors", summary="List sectors", response_model=Page[SectorPublic])
-def list_sectors(session: SessionDep, user: CurrentUser, page: PageDep) -> Page[SectorPublic]:
-    """The territory's sectors, by name."""
-    rows, total = service.list_sectors(session, cpts_id=user.cpts_id, page=page)
+def list_sectors(
+    session: SessionDep, user: CurrentUser, page: PageDep, q: SearchQuery = None
+) -> Page[SectorPublic]:
+    """The territory's sectors, by name, optionally those whose name has the words ``q``."""
+    rows, total = service.list_sectors(session, cpts_id=user.cpts_id, page=page, q=q)
     items = [SectorPublic.model_validate(r) for r in rows]
     return Page(items=items, total=total, limit=page.limit, offset=page.offset)
 

@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from app.cpts.models import Cpts, ProfessionSetting, Sector
 from app.cpts.schemas import Block, CptsCreate, SectorCreate, SectorUpdate, SettingsUpdate
-from app.crud import apply_changes, ensure_unique
+from app.crud import apply_changes, ensure_unique, matches_words
 from app.errors import NotFound, RuleViolation
 from app.pagination import PageParams, paginate
 from app.professions import DEFAULT_FREE_SLOTS_PER_SHIFT, DEFAULT_SLOT_MINUTES
@@ -112,9 +112,15 @@ def update_settings(session: Session, *, cpts_id: int, data: SettingsUpdate) -> 
     return cpts
 
 
-def list_sectors(session: Session, *, cpts_id: int, page: PageParams) -> tuple[list[Sector], int]:
-    """A page of the territory's sectors, by name, with the total count."""
-    return paginate(session, owned(Sector, cpts_id).order_by(Sector.name, Sector.id), page)
+def list_sectors(
+    session: Session, *, cpts_id: int, page: PageParams, q: str | None = None
+) -> tuple[list[Sector], int]:
+    """A page of the territory's sectors, by name, with the total count; ``q``: words
+    found in the name."""
+    query = owned(Sector, cpts_id).order_by(Sector.name, Sector.id)
+    if q is not None:
+        query = query.where(matches_words(q, Sector.name))
+    return paginate(session, query, page)
 
 
 def get_sector(session: Session, *, cpts_id: int, sector_id: int) -> Sector:

@@ -5,7 +5,7 @@ from fastapi import APIRouter, status
 from app.auth import Coordinator, CurrentUser
 from app.db import SessionDep
 from app.errors import Forbidden, NotFound, RuleViolation, error_responses
-from app.pagination import Page, PageDep
+from app.pagination import Page, PageDep, SearchQuery
 from app.types import EntityId
 from app.users import service
 from app.users.models import Role
@@ -43,10 +43,15 @@ def create_user(session: SessionDep, user: Coordinator, data: UserCreate) -> Use
 
 @router.get("/users", summary="List users", response_model=Page[UserPublic])
 def list_users(
-    session: SessionDep, user: Coordinator, page: PageDep, role: Role | None = None
+    session: SessionDep,
+    user: Coordinator,
+    page: PageDep,
+    role: Role | None = None,
+    q: SearchQuery = None,
 ) -> Page[UserPublic]:
-    """The territory's users, optionally of one role (coordinator)."""
-    rows, total = service.list_users(session, cpts_id=user.cpts_id, role=role, page=page)
+    """The territory's users, optionally of one role or whose name has the words ``q``
+    (coordinator)."""
+    rows, total = service.list_users(session, cpts_id=user.cpts_id, role=role, page=page, q=q)
     items = [UserPublic.model_validate(r) for r in rows]
     return Page(items=items, total=total, limit=page.limit, offset=page.offset)
 

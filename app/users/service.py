@@ -4,7 +4,7 @@ from sqlalchemy.orm import Session
 
 from app.auth import Principal, hash_token, new_token
 from app.base import utcnow
-from app.crud import apply_changes
+from app.crud import apply_changes, matches_words
 from app.errors import Forbidden, NotFound, RuleViolation
 from app.pagination import PageParams, paginate
 from app.pharmacies.models import Pharmacy
@@ -39,12 +39,14 @@ def create_user(session: Session, *, cpts_id: int, data: UserCreate) -> User:
 
 
 def list_users(
-    session: Session, *, cpts_id: int, role: Role | None, page: PageParams
+    session: Session, *, cpts_id: int, role: Role | None, page: PageParams, q: str | None = None
 ) -> tuple[list[User], int]:
-    """A page of the territory's users, optionally of one role."""
+    """A page of the territory's users, optionally of one role or named with the words ``q``."""
     query = owned(User, cpts_id).order_by(User.id)
     if role is not None:
         query = query.where(User.role == role.value)
+    if q is not None:
+        query = query.where(matches_words(q, User.display_name))
     return paginate(session, query, page)
 
 

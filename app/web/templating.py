@@ -45,6 +45,8 @@ environment.filters.update(
     job_kind=lambda value: french.word(french.JOB_KINDS, value),
     solver_status=lambda value: french.word(french.SOLVER_STATUSES, value),
     change_kind=lambda value: french.word(french.CHANGE_KINDS, value),
+    shift_status=lambda value: french.word(french.SHIFT_STATUSES, value),
+    coverage_day=lambda value: french.word(french.COVERAGE_DAYS, value),
     weekday=lambda index: french.WEEKDAYS[index],
     day=french.french_day,
     hour=french.french_time,
@@ -56,6 +58,8 @@ environment.globals.update(
     weekdays=french.WEEKDAYS,
     months=french.MONTHS,
     preference_kinds=french.PREFERENCE_KINDS,
+    roles=french.ROLES,
+    coverage_days=french.COVERAGE_DAYS,
 )
 
 

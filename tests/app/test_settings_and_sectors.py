@@ -130,3 +130,21 @@ def test_null_for_a_required_field_is_422_naming_it(client: TestClient, session:
     settings = client.patch("/v1/settings", headers=territory.headers, json={"timezone": None})
     assert settings.status_code == 422
     assert settings.json()["error"]["fields"][0]["field"] == "timezone"
+
+
+def test_sectors_and_users_are_searched_by_words_of_their_name(
+    client: TestClient, session: Session
+) -> None:
+    territory = make_territory(session)
+    for name in ("Vénissieux Nord", "Vénissieux Sud", "Saint-Fons"):
+        client.post("/v1/sectors", headers=territory.headers, json={"name": name})
+    found = client.get("/v1/sectors", headers=territory.headers, params={"q": "sud vénissieux"})
+    assert [s["name"] for s in found.json()["items"]] == ["Vénissieux Sud"]
+    for name in ("Dr Claire Martin", "Dr Paul Martin"):
+        body = {"role": "coordinator", "display_name": name}
+        assert client.post("/v1/users", headers=territory.headers, json=body).status_code == 201
+    users = client.get("/v1/users", headers=territory.headers, params={"q": "claire"}).json()
+    assert [u["display_name"] for u in users["items"]] == ["Dr Claire Martin"]
+    too_long = client.get("/v1/users", headers=territory.headers, params={"q": "x" * 101})
+    assert too_long.status_code == 422
+    assert too_long.json()["error"]["fields"][0]["field"] == "q"

@@ -1,0 +1,168 @@
+"""The coordinator's add and edit forms, described once per resource: which fields, how they
+read from a posted form, their French labels and error messages. One template draws any of
+them (``coord_form.html``); the API's own pydantic models validate what they read."""
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel, TypeAdapter, ValidationError
+from sqlalchemy.orm import Session
+from starlette.datastructures import FormData, QueryParams
+
+from app.errors import DomainError, RuleViolation
+from app.types import Text
+from app.web.forms import FormErrors, parse_model, text
+
+T = TypeVar("T")
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+Choices = tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class Field:
+    """One form field: ``kind`` is text, email, tel, number, select, checkbox, checkboxes
+    (several values) or list (comma-separated words); ``message`` is shown beside it when
+    its value is refused."""
+
+    name: str
+    label: str
+    message: str
+    kind: str = "text"
+    required: bool = False
+    hint: str = ""
+    choices: Choices = ()
+
+    def with_choices(self, choices: Choices) -> "Field":
+        """The same field offering ``choices`` (read from the database at request time)."""
+        return replace(self, choices=choices)
+
+
+def _value(form: FormData, field: Field) -> Any:
+    if field.kind == "checkbox":
+        return field.name in form
+    if field.kind == "checkboxes":
+        return [v for v in form.getlist(field.name) if isinstance(v, str)]
+    value = text(form, field.name)
+    if field.kind == "list":
+        return [part.strip() for part in value.split(",") if part.strip()]
+    if field.kind == "number":
+        value = value.replace(",", ".")
+    return value or None
+
+
+def read_form(form: FormData, fields: Sequence[Field]) -> dict[str, Any]:
+    """Each field's value as the API's model takes it: '' is left out (None), checkboxes
+    are booleans, several values a list."""
+    return {field.name: _value(form, field) for field in fields}
+
+
+def shown(values: dict[str, Any]) -> dict[str, Any]:
+    """Values as the form shows them again: None is an empty box."""
+    return {name: "" if value is None else value for name, value in values.items()}
+
+
+def parse(
+    model: type[ModelT], values: dict[str, Any], fields: Sequence[Field], errors: FormErrors
+) -> ModelT | None:
+    """``values`` validated by the API's ``model``; refused fields get their French message."""
+    messages = {field.name: field.message for field in fields}
+    return parse_model(model, values, errors, messages)
+
+
+def attempt(
+    session: Session,
+    write: Callable[[], T],
+    errors: FormErrors,
+    refusals: dict[str, str],
+    *,
+    default_field: str,
+) -> T | None:
+    """Run a service write; a refusal (4xx other than 404) is rolled back and shown beside
+    the field it names, in French (``refusals`` by field, else a general sentence)."""
+    try:
+        return write()
+    except DomainError as refused:
+        if refused.status == 404:
+            raise
+        session.rollback()
+        field = refused.field or default_field
+        errors[field] = refusals.get(field, "Cette valeur est refusée.")
+        return None
+
+
+@dataclass(frozen=True)
+class FormSpec:
+    """A form: its fields, the French sentence for each refusal a service may give (by
+    the field the refusal names), and the field a refusal naming none is shown beside."""
+
+    fields: tuple[Field, ...]
+    refusals: dict[str, str]
+    default_field: str
+
+    def offering(self, name: str, choices: Choices) -> "FormSpec":
+        """The same form, its field ``name`` offering ``choices``."""
+        fields = tuple(f.with_choices(choices) if f.name == name else f for f in self.fields)
+        return replace(self, fields=fields)
+
+
+@dataclass
+class Submitted(Generic[T]):
+    """What a posted form gave: the saved row (None if refused), the values to show again
+    and the French error of each refused field."""
+
+    saved: T | None
+    values: dict[str, Any]
+    errors: FormErrors
+
+
+def submit(
+    session: Session,
+    form: FormData,
+    spec: FormSpec,
+    model: type[ModelT],
+    write: Callable[[ModelT], T],
+) -> Submitted[T]:
+    """Read ``spec``'s fields from ``form``, validate them with the API's ``model`` and
+    ``write`` the result through the service; any refusal is kept beside its field."""
+    values = read_form(form, spec.fields)
+    errors = FormErrors()
+    data = parse(model, values, spec.fields, errors)
+    saved = None
+    if data is not None:
+        saved = attempt(
+            session, lambda: write(data), errors, spec.refusals, default_field=spec.default_field
+        )
+    return Submitted(saved, shown(values), errors)
+
+
+def model_values(row: object, fields: Sequence[Field]) -> dict[str, Any]:
+    """A stored row's values, as an edit form shows them."""
+    values: dict[str, Any] = {}
+    for field in fields:
+        value = getattr(row, field.name, None)
+        if field.kind == "checkboxes":
+            value = [str(getattr(item, "id", item)) for item in value or []]
+        elif field.kind == "select" and value is not None:
+            value = str(value)
+        values[field.name] = value
+    return shown(values)
+
+
+SEARCH = TypeAdapter(Text)
+
+
+def search_words(query: QueryParams) -> str | None:
+    """The list's search box (``q``), 100 characters at most; None when empty."""
+    words = query.get("q", "").strip()[:100]
+    try:
+        return SEARCH.validate_python(words) or None
+    except ValidationError:
+        raise RuleViolation("the search has characters no name contains", field="q") from None
+
+
+def choice_of(query: QueryParams, name: str, allowed: Iterable[str]) -> str | None:
+    """A list filter's value if it is one of ``allowed`` (otherwise no filter)."""
+    value = query.get(name, "")
+    return value if value in set(allowed) else None
