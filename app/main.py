@@ -45,6 +45,8 @@ from app.web import (
     coordination_build_pages,
     coordination_change_pages,
     coordination_month_pages,
+    indicator_pages,
+    map_pages,
     pharmacy_pages,
     planning_pages,
     practitioner_admin_pages,
@@ -180,6 +182,8 @@ def create_app(
         practitioner_admin_pages.router,
         territory_pages.router,
         user_admin_pages.router,
+        indicator_pages.router,
+        map_pages.router,
     ):
         app.include_router(router)
     app.mount("/static/web", StaticFiles(directory=STATIC_DIR), name="web-static")

@@ -98,39 +98,30 @@ def month_title(period: Period) -> str:
     return f"{MONTHS[period.first.month - 1]} {period.first.year}"
 
 
-def _render(
-    *,
-    cpts: Cpts,
-    period: Period,
-    stats: StatsPublic,
-    covered: Sequence[tuple[solver.Demand, int]],
-    referrals: Sequence[Referral],
-    generated_at: datetime,
-) -> str:
-    """The HTML page of a month's activity, anonymous, ready to paste into a report."""
+def report_sections(session: Session, *, cpts: Cpts, period: Period, now: datetime) -> str:
+    """The report's body: the indicators table, then coverage and referrals per day (two
+    inline SVG charts); the monthly report page and the coordinator's console embed it."""
+    stats = service.compute_stats(session, cpts=cpts, period=period, now=now)
+    covered = service.block_coverage(session, cpts=cpts, period=period)
+    referrals = service.referrals_in(session, cpts_id=cpts.id, period=period)
+    return (
+        f"<h2>Indicateurs</h2>{_table(_summary_rows(stats))}"
+        f"<h2>Couverture</h2><figure>{coverage_chart(period, covered)}</figure>"
+        f"<h2>Orientations</h2><figure>{referrals_chart(period, referrals)}</figure>"
+    )
+
+
+def monthly_report(session: Session, *, cpts: Cpts, month: str, now: datetime) -> str:
+    """The report of the month ``YYYY-MM`` as one HTML page, anonymous, ready to paste
+    into a report."""
+    period = Period.month(month, timezone=cpts.timezone)
     title = f"Rapport mensuel SNP — {cpts.name} — {month_title(period)}"
-    generated = f"{period.local(generated_at):%d/%m/%Y %H:%M}"
+    generated = f"{period.local(now):%d/%m/%Y %H:%M}"
     return (
         '<!DOCTYPE html><html lang="fr"><head><meta charset="utf-8">'
         f"<title>{escape(title)}</title><style>{STYLE}</style></head><body>"
         f"<h1>{escape(title)}</h1>"
         f"<p>Période du {period.first:%d/%m/%Y} au {period.last:%d/%m/%Y}, heure locale "
         f"({escape(cpts.timezone)}). Données anonymes, établies le {generated}.</p>"
-        f"<h2>Indicateurs</h2>{_table(_summary_rows(stats))}"
-        f"<h2>Couverture</h2><figure>{coverage_chart(period, covered)}</figure>"
-        f"<h2>Orientations</h2><figure>{referrals_chart(period, referrals)}</figure>"
-        "</body></html>"
-    )
-
-
-def monthly_report(session: Session, *, cpts: Cpts, month: str, now: datetime) -> str:
-    """The report of the month ``YYYY-MM``: indicators, coverage and referrals per day."""
-    period = Period.month(month, timezone=cpts.timezone)
-    return _render(
-        cpts=cpts,
-        period=period,
-        stats=service.compute_stats(session, cpts=cpts, period=period, now=now),
-        covered=service.block_coverage(session, cpts=cpts, period=period),
-        referrals=service.referrals_in(session, cpts_id=cpts.id, period=period),
-        generated_at=now,
+        f"{report_sections(session, cpts=cpts, period=period, now=now)}</body></html>"
     )

@@ -41,7 +41,8 @@ def period_of(
 PeriodDep = Annotated[Period, Depends(period_of)]
 
 
-def _csv(text: str, filename: str) -> Response:
+def csv_response(text: str, filename: str) -> Response:
+    """A CSV download: UTF-8 text named ``filename``."""
     return Response(
         content=text.encode("utf-8"),
         media_type="text/csv; charset=utf-8",
@@ -49,7 +50,8 @@ def _csv(text: str, filename: str) -> Response:
     )
 
 
-def _span(period: Period) -> str:
+def span(period: Period) -> str:
+    """``2027-03-01_2027-03-31``: a period in a file name."""
     return f"{period.first.isoformat()}_{period.last.isoformat()}"
 
 
@@ -82,7 +84,7 @@ def export_oncall_hours(
     """On-call hours per practitioner of a month, with RPPS and name (indemnification)."""
     cpts = get_cpts(session, cpts_id=user.cpts_id)
     text = exports.oncall_hours_csv(session, cpts=cpts, month=month, separator=separator)
-    return _csv(text, f"oncall-hours-{month}.csv")
+    return csv_response(text, f"oncall-hours-{month}.csv")
 
 
 @router.get(
@@ -103,7 +105,7 @@ def export_referrals(
     text = exports.referrals_csv(
         session, principal=user, cpts=cpts, period=period, separator=separator
     )
-    return _csv(text, f"referrals-{_span(period)}.csv")
+    return csv_response(text, f"referrals-{span(period)}.csv")
 
 
 @router.get(
@@ -121,7 +123,7 @@ def export_coverage_gaps(
     """Uncovered on-call blocks of published rotations in the period, with the reason."""
     cpts = get_cpts(session, cpts_id=user.cpts_id)
     text = exports.coverage_gaps_csv(session, cpts=cpts, period=period, separator=separator)
-    return _csv(text, f"coverage-gaps-{_span(period)}.csv")
+    return csv_response(text, f"coverage-gaps-{span(period)}.csv")
 
 
 @router.get(

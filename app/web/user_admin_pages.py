@@ -50,13 +50,13 @@ USER_FIELDS = [
     NAME,
     Field(
         "practitioner_id",
-        "Praticien (rôle praticien)",
+        "Praticien du compte",
         "Un compte praticien agit pour un praticien : choisissez-le (et lui seul).",
         kind="select",
     ),
     Field(
         "pharmacy_id",
-        "Pharmacie (rôle pharmacie)",
+        "Pharmacie du compte",
         "Un compte pharmacie agit pour une pharmacie : choisissez-la (et elle seule).",
         kind="select",
     ),

@@ -11,6 +11,7 @@ from app.users.models import Role, User
 from app.users.schemas import UserCreate
 from app.users.service import create_user
 from tests.app.slot_scenarios import BookingScenario
+from tests.factories import Territory
 
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 LINK = re.compile(r"/connexion/lien/(\S+)")
@@ -107,4 +108,16 @@ def signed_in_practitioner(
         role=Role.practitioner,
         email=f"dr{practitioner_id}@cab.example",
         practitioner_id=practitioner_id,
+    )
+
+
+def signed_in_coordinator(client: TestClient, session: Session, territory: Territory) -> User:
+    """A second coordinator of ``territory``, signed in in ``client``."""
+    return signed_in_user(
+        client,
+        session,
+        coordinator=territory.headers,
+        cpts_id=territory.cpts.id,
+        role=Role.coordinator,
+        email="coordination@cpts.example",
     )

@@ -18,24 +18,13 @@ from app.pharmacies.models import Pharmacy
 from app.practitioners.models import Practitioner
 from app.rotations.jobs import JobRunner
 from app.users.models import Role, User
-from tests.app.rotation_scenarios import Scenario, make_scenario
+from tests.app.rotation_scenarios import make_scenario
 from tests.app.slot_scenarios import make_booking_scenario
 from tests.conftest import FrozenClock
 from tests.factories import make_pharmacy, make_territory, valid_finess, valid_rpps
-from tests.web.pages import csrf_of, links_sent, signed_in_user
+from tests.web.pages import csrf_of, links_sent, signed_in_coordinator, signed_in_user
 
 BAD_RPPS = "12345678901"
-
-
-def _coordinator(client: TestClient, session: Session, scenario: Scenario) -> None:
-    signed_in_user(
-        client,
-        session,
-        coordinator=scenario.territory.headers,
-        cpts_id=scenario.territory.cpts.id,
-        role=Role.coordinator,
-        email="coord@cpts.example",
-    )
 
 
 def _post(client: TestClient, url: str, data: dict[str, object], *, form_url: str | None = None):  # type: ignore[no-untyped-def]
@@ -57,7 +46,7 @@ def test_practitioner_is_added_after_a_bad_rpps_is_fixed_then_edited_and_deactiv
     client: TestClient, session: Session, clock: FrozenClock
 ) -> None:
     scenario = make_scenario(session)
-    _coordinator(client, session, scenario)
+    signed_in_coordinator(client, session, scenario.territory)
     url = "/coordination/praticiens/nouveau"
     refused = _post(client, url, {**PRACTITIONER, "rpps": BAD_RPPS, "latitude": "45,7"})
     assert refused.status_code == 422
@@ -118,7 +107,7 @@ def test_practitioner_page_shows_load_absences_preferences_and_history(
         )
     )
     session.commit()
-    _coordinator(client, session, booking.scenario)
+    signed_in_coordinator(client, session, booking.scenario.territory)
     page = client.get(f"/coordination/praticiens/{gp.id}")
     assert page.status_code == 200
     assert "Charge de janvier 2027" in page.text
@@ -131,7 +120,7 @@ def test_pharmacies_sectors_and_rules_are_managed_with_french_errors(
     client: TestClient, session: Session, clock: FrozenClock
 ) -> None:
     scenario = make_scenario(session)
-    _coordinator(client, session, scenario)
+    signed_in_coordinator(client, session, scenario.territory)
     new = "/coordination/pharmacies/nouvelle"
     refused = _post(client, new, {"finess": "690000000", "name": "Pharmacie du Parc"})
     assert refused.status_code == 422 and 'id="finess-error"' in refused.text
@@ -206,7 +195,7 @@ def test_users_are_added_invited_renamed_and_deactivated(
     client: TestClient, session: Session, clock: FrozenClock
 ) -> None:
     scenario = make_scenario(session)
-    _coordinator(client, session, scenario)
+    signed_in_coordinator(client, session, scenario.territory)
     gp = scenario.gps[0]
     users = "/coordination/utilisateurs"
     unbound = _post(client, users, {"role": "practitioner", "display_name": "Dr Sans"})
@@ -276,7 +265,7 @@ def test_another_cpts_ids_are_404_pages_and_forms_need_their_csrf_token(
     stranger = make_scenario(session, name="CPTS Loin")
     far_pharmacy = make_pharmacy(session, cpts_id=stranger.territory.cpts.id)
     session.commit()
-    _coordinator(client, session, scenario)
+    signed_in_coordinator(client, session, scenario.territory)
     far_user = session.scalars(select(User).where(User.cpts_id == other.cpts.id)).first()
     assert far_user is not None
     far_rule = session.scalars(
