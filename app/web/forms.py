@@ -37,7 +37,8 @@ def parse_model(
         return model.model_validate(data)
     except ValidationError as exc:
         for error in exc.errors():
-            field = str(error["loc"][-1]) if error["loc"] else ""
+            # the innermost field named (a list item's error goes to the list's field)
+            field = next((p for p in reversed(error["loc"]) if isinstance(p, str)), "")
             errors.setdefault(field, messages.get(field, "Valeur invalide."))
         return None
 

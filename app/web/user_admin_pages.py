@@ -171,16 +171,15 @@ def _user_page(
 ) -> HTMLResponse:
     cpts_id = user.principal.cpts_id
     target = service.get_user(session, cpts_id=cpts_id, user_id=user_id)
-    bound = ""
+    bound: tuple[str, str] | None = None  # whom the account acts for: name, page
     if target.practitioner_id is not None:
         p = practitioners.get_practitioner(
             session, cpts_id=cpts_id, practitioner_id=target.practitioner_id
         )
-        bound = f"{p.first_name} {p.last_name}"
+        bound = (f"{p.first_name} {p.last_name}", f"/coordination/praticiens/{p.id}")
     elif target.pharmacy_id is not None:
-        bound = pharmacies.get_pharmacy(
-            session, cpts_id=cpts_id, pharmacy_id=target.pharmacy_id
-        ).name
+        ph = pharmacies.get_pharmacy(session, cpts_id=cpts_id, pharmacy_id=target.pharmacy_id)
+        bound = (ph.name, f"/coordination/pharmacies/{ph.id}/modifier")
     context = {
         "target": target,
         "bound": bound,

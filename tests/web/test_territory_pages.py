@@ -56,6 +56,9 @@ def test_practitioner_is_added_after_a_bad_rpps_is_fixed_then_edited_and_deactiv
     assert session.scalar(select(Practitioner).where(Practitioner.last_name == "Lumière")) is None
     unpaired = _post(client, url, {**PRACTITIONER, "rpps": valid_rpps(), "latitude": "45,7"})
     assert unpaired.status_code == 422 and 'id="longitude-error"' in unpaired.text
+    for sector in ("nord", "999999"):  # not an id; no such sector
+        wrong = _post(client, url, {**PRACTITIONER, "rpps": valid_rpps(), "sector_ids": sector})
+        assert wrong.status_code == 422 and 'id="sector_ids-error"' in wrong.text
     rpps = valid_rpps()
     added = _post(
         client,
@@ -212,7 +215,9 @@ def test_users_are_added_invited_renamed_and_deactivated(
     assert links_sent(session, user_id=user.id) == []
     sent = _post(client, f"{page}/invitation", {"email": "dr.un@cabinet.example"}, form_url=page)
     assert sent.status_code == 303
-    assert "Invitation envoyée" in client.get(sent.headers["location"]).text
+    after = client.get(sent.headers["location"]).text
+    assert "Invitation envoyée" in after
+    assert f'<a href="/coordination/praticiens/{gp.id}">Claire {gp.last_name}</a>' in after
     assert len(links_sent(session, user_id=user.id)) == 1
     assert "Dr Un" in client.get(users, params={"q": "un", "role": "practitioner"}).text
     assert _post(client, page, {"display_name": "Dr Un Bis"}).status_code == 303
