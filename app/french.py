@@ -72,10 +72,10 @@ JOB_STATUSES = {
 }
 JOB_KINDS = {"solve": "calcul du planning", "repair": "réparation du planning"}
 SOLVER_STATUSES = {
-    "optimal": "optimal (prouvé)",
-    "feasible": "réalisable (non prouvé optimal)",
+    "optimal": "optimale (prouvée)",
+    "feasible": "réalisable (optimalité non prouvée)",
     "infeasible": "impossible",
-    "unknown": "inconnu",
+    "unknown": "inconnue",
 }
 CHANGE_KINDS = {
     "publish": "publication",

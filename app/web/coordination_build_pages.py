@@ -1,7 +1,7 @@
 """Building a month: create the draft, solve it and watch the job, read the quality report,
 publish; the rotation's history."""
 
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
-from app.clock import NowDep
+from app.base import utcnow
 from app.cpts.models import Sector
 from app.db import SessionDep
 from app.errors import DomainError
@@ -35,7 +35,7 @@ from app.web.forms import text
 from app.web.month_grid import month_after, parse_month
 from app.web.refusals import refusal, stored_rule_sentences
 from app.web.templating import render
-from app.web.views import practitioners_by_id, zone_of
+from app.web.views import practitioner_names, zone_of
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
@@ -73,11 +73,6 @@ def _rotation(session: Session, user: WebUser, rotation_id: int) -> Rotation:
     return rotations.get_rotation(session, principal=user.principal, rotation_id=rotation_id)
 
 
-def _names(session: Session, cpts_id: int, ids: set[int]) -> dict[int, str]:
-    people = practitioners_by_id(session, cpts_id=cpts_id, ids=ids)
-    return {p.id: f"{p.first_name} {p.last_name}" for p in people.values()}
-
-
 def _sector_names(session: Session, cpts_id: int) -> dict[int | None, str]:
     rows = session.execute(select(Sector.id, Sector.name).where(Sector.cpts_id == cpts_id))
     names: dict[int | None, str] = {sector_id: name for sector_id, name in rows}
@@ -90,7 +85,9 @@ def _report(session: Session, rotation: Rotation) -> dict[str, Any]:
     preferences met, overloaded people."""
     report = quality_report(session, rotation=rotation)
     loads = rotations.rotation_loads(session, rotation=rotation)
-    names = _names(session, rotation.cpts_id, {load.practitioner_id for load in loads})
+    names = practitioner_names(
+        session, cpts_id=rotation.cpts_id, ids={load.practitioner_id for load in loads}
+    )
     apart: list[dict[str, Any]] = []
     for load in loads:
         if load.weekday_fair_share is None or load.special_fair_share is None:
@@ -238,14 +235,15 @@ def _changed_shifts(session: Session, cpts_id: int, job: Job) -> list[dict[str, 
         for row in changes.get(kind, []):
             mine = people.setdefault(row["practitioner_id"], {"cancelled": [], "added": []})
             mine[kind].append({**row, "day": date.fromisoformat(row["day"])})
-    names = _names(session, cpts_id, set(people))
+    names = practitioner_names(session, cpts_id=cpts_id, ids=set(people))
     return sorted(
         ({"name": names.get(pid, f"n° {pid}"), **moves} for pid, moves in people.items()),
         key=lambda row: row["name"],
     )
 
 
-def _job_page(session: Session, user: WebUser, job_id: int, now: datetime) -> dict[str, Any]:
+def _job_page(session: Session, user: WebUser, job_id: int) -> dict[str, Any]:
+    """The job's page; its times are the job runner's (the server's clock)."""
     job = rotations.get_job(session, cpts_id=user.principal.cpts_id, job_id=job_id)
     rotation = _rotation(session, user, job.rotation_id)
     started = job.started_at
@@ -254,7 +252,7 @@ def _job_page(session: Session, user: WebUser, job_id: int, now: datetime) -> di
         "rotation": rotation,
         "active": job.status in rotations.ACTIVE_JOB,
         "percent": round(100 * job.progress),
-        "elapsed": round((now - started).total_seconds())
+        "elapsed": round((utcnow() - started).total_seconds())
         if started and job.finished_at is None
         else None,
         "time_limit": job.params.get("time_limit_s"),
@@ -269,11 +267,11 @@ def _job_page(session: Session, user: WebUser, job_id: int, now: datetime) -> di
 
 @router.get("/coordination/calculs/{job_id}")
 async def job_page(
-    request: Request, session: SessionDep, now: NowDep, user: CoordinatorPage, job_id: EntityId
+    request: Request, session: SessionDep, user: CoordinatorPage, job_id: EntityId
 ) -> HTMLResponse:
     """A solve or repair job: progress while it runs (the page refreshes itself), then the
     figures, and for a repair exactly which shifts were cancelled and added, per person."""
-    context = await run_in_threadpool(_job_page, session, user, job_id, now)
+    context = await run_in_threadpool(_job_page, session, user, job_id)
     return render(request, "coordination_job.html", context)
 
 
@@ -291,7 +289,9 @@ def _history(session: Session, user: WebUser, rotation_id: int) -> dict[str, Any
         if shift_ids
         else {}
     )
-    names = _names(session, rotation.cpts_id, {s.practitioner_id for s in shifts.values()})
+    names = practitioner_names(
+        session, cpts_id=rotation.cpts_id, ids={s.practitioner_id for s in shifts.values()}
+    )
     rules = {
         change.id: stored_rule_sentences(
             session, cpts_id=rotation.cpts_id, stored=change.details.get("broken_rules", [])

@@ -33,7 +33,7 @@ from app.web.deps import CoordinatorPage, PageRoute, SignedForm, WebUser
 from app.web.forms import FormErrors, parse_model, text
 from app.web.refusals import refusal, stored_rule_sentences
 from app.web.templating import render
-from app.web.views import practitioners_by_id, zone_of
+from app.web.views import practitioner_names, zone_of
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
@@ -505,11 +505,10 @@ def _swaps_page(session: Session, user: WebUser, error: list[str]) -> dict[str, 
         for s in session.scalars(select(Shift).where(Shift.id.in_({o.shift_id for o in offers})))
     }
     ids = {o.offered_by for o in offers} | {o.taken_by for o in offers if o.taken_by}
-    people = practitioners_by_id(session, cpts_id=cpts_id, ids=ids)
     return {
         "offers": offers,
         "shifts": shifts,
-        "names": {p.id: f"{p.first_name} {p.last_name}" for p in people.values()},
+        "names": practitioner_names(session, cpts_id=cpts_id, ids=ids),
         "zone": zone_of(session, cpts_id),
         "error": error,
     }

@@ -15,7 +15,7 @@ from app.errors import NotFound
 from app.professions import Profession
 from app.rotations.models import Gap, Rotation, Shift, ShiftStatus
 from app.rotations.solving import Calendar
-from app.web.views import practitioners_by_id
+from app.web.views import practitioner_names
 
 MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 ColumnKey = tuple[str, int | None]
@@ -186,7 +186,6 @@ def month_grid(
     keys = {key for _, key in cells}
     columns, sectors = _columns(session, cpts_id=cpts_id, keys=keys, wanted=wanted)
     calendar = Calendar.of(session.get_one(Cpts, cpts_id), first, last)
-    people = practitioners_by_id(session, cpts_id=cpts_id, ids={s.practitioner_id for s in shifts})
     return MonthGrid(
         first=first,
         previous=month_before(first),
@@ -197,7 +196,7 @@ def month_grid(
         ],
         columns=columns,
         cells=dict(cells),
-        names={p.id: f"{p.first_name} {p.last_name}" for p in people.values()},
+        names=practitioner_names(session, cpts_id=cpts_id, ids={s.practitioner_id for s in shifts}),
         rotations=rotations,
         sectors=sectors,
         blocks=list(calendar.blocks),

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from app import french
 from app.errors import DomainError
 from app.rotations.amendments import RulesBroken
-from app.web.views import practitioners_by_id
+from app.web.views import practitioner_names
 
 STORED_RULE = re.compile(r"^(\w+): (\S+) on (\d{4}-\d{2}-\d{2}):")
 """A broken rule as the history stores it (the checker's ``str(violation)``)."""
@@ -17,8 +17,8 @@ STORED_RULE = re.compile(r"^(\w+): (\S+) on (\d{4}-\d{2}-\d{2}):")
 
 def _names(session: Session, cpts_id: int, ids: set[str]) -> dict[str, str]:
     wanted = {int(i) for i in ids if i.isdigit() and len(i) < 12}
-    people = practitioners_by_id(session, cpts_id=cpts_id, ids=wanted)
-    return {str(p.id): f"{p.first_name} {p.last_name}" for p in people.values()}
+    names = practitioner_names(session, cpts_id=cpts_id, ids=wanted)
+    return {str(pid): name for pid, name in names.items()}
 
 
 def rule_sentences(session: Session, *, cpts_id: int, error: RulesBroken) -> list[str]:

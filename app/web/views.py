@@ -40,6 +40,19 @@ def practitioners_by_id(
     return {p.id: p for p in rows}
 
 
+def practitioner_names(session: Session, *, cpts_id: int, ids: Iterable[int]) -> dict[int, str]:
+    """``Claire Martin`` by id, for the CPTS's practitioners with these ids (names only)."""
+    wanted = set(ids)
+    if not wanted:
+        return {}
+    rows = session.execute(
+        select(Practitioner.id, Practitioner.first_name, Practitioner.last_name).where(
+            Practitioner.cpts_id == cpts_id, Practitioner.id.in_(wanted)
+        )
+    )
+    return {pid: f"{first} {last}" for pid, first, last in rows}
+
+
 def todays_referrals(
     session: Session, *, principal: Principal, now: datetime, zone: ZoneInfo
 ) -> list[Referral]:

@@ -81,10 +81,10 @@ def test_draft_of_a_month_is_created_solved_reported_and_published(
     solving = _post(client, page, f"{page}/calcul", time_limit_s="20")
     job_page = solving.headers["location"]  # type: ignore[attr-defined]
     waiting = client.get(job_page)
-    assert '<meta http-equiv="refresh"' in waiting.text and "En file d&#39;attente" in waiting.text
+    assert 'data-refresh="2"' in waiting.text and "En file d&#39;attente" in waiting.text
     assert job_runner.run_pending() == 1
     done = client.get(job_page)
-    assert "http-equiv" not in done.text and "Terminé" in done.text
+    assert "data-refresh" not in done.text and "Terminé" in done.text
     report = client.get(page)
     assert "Rapport de qualité" in report.text and "Couverture" in report.text
     first = _shifts(session, rotation_id)[0]
