@@ -51,6 +51,10 @@ def test_month_grid_names_who_is_on_call_and_marks_weekends_and_holidays(
     assert client.get("/", follow_redirects=False).headers["location"] == "/coordination"
     home = client.get("/coordination")
     assert home.status_code == 200 and 'href="/coordination/mois/2027-01"' in home.text
+    links = set(re.findall(r'href="(/[^"]*)"', home.text))
+    assert {"/coordination/praticiens", "/coordination/carte", "/planning"} <= links
+    for link in links - {"/static/web/style.css", "/static/web/console.css"}:
+        assert client.get(link).status_code == 200, link  # no broken link on the home page
     month = client.get("/coordination/mois/2027-01")
     assert month.status_code == 200
     shifts = _shifts(session, booking.rotation_id)
