@@ -284,3 +284,35 @@ def test_coordinator_approves_one_swap_and_rejects_another(
     assert session.get_one(SwapOffer, first).status == "done"
     assert session.get_one(SwapOffer, second).status == "rejected"
     assert "Aucun échange n'attend votre accord" in client.get("/coordination/echanges").text
+
+
+def test_cancelled_shift_leaves_a_gap_that_the_coordinator_fills(
+    client: TestClient, session: Session, job_runner: JobRunner, clock: FrozenClock
+) -> None:
+    booking = make_booking_scenario(client, session, job_runner)
+    _coordinator(client, session, booking)
+    shifts = _shifts(session, booking.rotation_id)
+    shift = next(s for s in shifts if s.day == date(2027, 1, 20))
+    url = f"/coordination/gardes/{shift.id}"
+    cancelled = _post(client, url, f"{url}/annulation", reason="congé imprévu")
+    assert cancelled.status_code == 303  # type: ignore[attr-defined]
+    month = client.get("/coordination/mois/2027-01")
+    gap_link = re.search(r'href="(/coordination/plannings/\d+/affecter\?[^"]+)"', month.text)
+    assert gap_link and "jour=2027-01-20" in gap_link.group(1)
+    assert 'title="4 médecins généralistes du secteur Nord' in month.text
+    form_url = gap_link.group(1).replace("&amp;", "&")
+    action = form_url.split("?")[0]
+    fields = dict(pair.split("=") for pair in form_url.split("?")[1].split("&"))
+    day_before = next(s for s in shifts if s.day == date(2027, 1, 19))
+    refused = _post(
+        client, form_url, action, **fields, practitioner_id=str(day_before.practitioner_id)
+    )
+    assert refused.status_code == 409  # type: ignore[attr-defined]
+    assert "(règle : repos entre deux gardes)" in refused.text  # type: ignore[attr-defined]
+    holder = str(shift.practitioner_id)  # back on call, breaking no rule
+    filled = _post(client, form_url, action, **fields, practitioner_id=holder, locked="1")
+    assert filled.status_code == 303  # type: ignore[attr-defined]
+    month = client.get("/coordination/mois/2027-01")
+    assert "Non couvert" not in month.text and "verrouillée" in month.text
+    foreign = client.get(form_url.replace("jour=2027-01-20", "jour=2027-03-20"))
+    assert foreign.status_code == 404  # a day outside the planning
