@@ -6,10 +6,11 @@ import re
 from datetime import date
 
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.availability.models import Absence
+from app.base import utcnow
 from app.rotations.jobs import JobRunner
 from app.rotations.models import Job, Rotation, RotationChange, Shift, ShiftStatus, SwapOffer
 from app.users.models import Role
@@ -35,6 +36,12 @@ def _shifts(session: Session, rotation_id: int) -> list[Shift]:
         Shift.rotation_id == rotation_id, Shift.status == ShiftStatus.active.value
     )
     return list(session.scalars(query.order_by(Shift.day, Shift.id)))
+
+
+def _set_job(session: Session, job_id: int, **values: object) -> None:
+    """Put a job in the state the runner gives it while solving (the runner is not running)."""
+    session.execute(update(Job).where(Job.id == job_id).values(**values))
+    session.commit()
 
 
 def _post(client: TestClient, page: str, action: str, **data: str) -> object:
@@ -86,6 +93,12 @@ def test_draft_of_a_month_is_created_solved_reported_and_published(
     job_page = solving.headers["location"]  # type: ignore[attr-defined]
     waiting = client.get(job_page)
     assert 'data-refresh="2"' in waiting.text and "En file d&#39;attente" in waiting.text
+    job_id = int(job_page.rsplit("/", 1)[1])
+    _set_job(session, job_id, status="running", progress=0.4, started_at=utcnow())
+    running = client.get(job_page)
+    assert "Calcul en cours" in running.text and 'value="40"' in running.text
+    assert re.search(r"Depuis \d+ s", running.text) and 'data-refresh="2"' in running.text
+    _set_job(session, job_id, status="queued", progress=0.0, started_at=None)
     assert job_runner.run_pending() == 1
     done = client.get(job_page)
     assert "data-refresh" not in done.text and "Terminé" in done.text
