@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from app.audit import AuditEntry
 from app.pharmacies.models import Pharmacy
+from app.practitioners.models import Practitioner
 from app.rotations.jobs import JobRunner
 from app.rotations.models import Shift
 from app.users.models import Role
@@ -96,6 +97,12 @@ def test_map_draws_sectors_pharmacies_and_who_is_on_call_now(
     assert svg.count('class="pharmacy"') == 1 and "<polygon" in svg
     listed = unescape(page.text[page.text.index("La carte en liste") :])
     assert f"<strong>{name}</strong>, médecin, Nord, de 14 h à 20 h" in listed
+    on_duty = session.get_one(Practitioner, duty.practitioner_id)
+    on_duty.latitude = on_duty.longitude = None
+    session.commit()
+    unplaced = unescape(client.get("/coordination/carte").text)
+    assert 'class="oncall-gp"' not in unplaced.split("</svg>")[-2]
+    assert "(sans coordonnées : absent de la carte)" in unplaced
     clock.now = datetime(2027, 1, 12, 8, 0, tzinfo=UTC)
     morning = unescape(client.get("/coordination/carte").text)
     assert "Personne n'est d'astreinte à cette heure." in morning
