@@ -4,6 +4,7 @@ on-call hours per practitioner, and the CSV exports downloaded with the page's s
 The API serves the same CSV files to a bearer token (``/v1/exports/…``); these routes
 answer the signed-in coordinator with the same export functions."""
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -75,13 +76,40 @@ async def indicators(
     return render(request, "coord_indicators.html", context)
 
 
-def _oncall_hours_csv(
-    session: Session, user: WebUser, query: QueryParams, now: datetime
+Export = Callable[[Session, WebUser, Cpts, Period, Separator], tuple[str, str]]
+"""One CSV export of a month: its text and its file name."""
+
+
+def _download(
+    session: Session, user: WebUser, query: QueryParams, now: datetime, export: Export
 ) -> Response:
     cpts = get_cpts(session, cpts_id=user.principal.cpts_id)
-    month = f"{_month(query, cpts, now).first:%Y-%m}"
-    text = exports.oncall_hours_csv(session, cpts=cpts, month=month, separator=_separator(query))
-    return csv_response(text, f"oncall-hours-{month}.csv")
+    text, filename = export(session, user, cpts, _month(query, cpts, now), _separator(query))
+    return csv_response(text, filename)
+
+
+def _oncall_hours(
+    session: Session, _user: WebUser, cpts: Cpts, period: Period, separator: Separator
+) -> tuple[str, str]:
+    month = f"{period.first:%Y-%m}"
+    text = exports.oncall_hours_csv(session, cpts=cpts, month=month, separator=separator)
+    return text, f"oncall-hours-{month}.csv"
+
+
+def _referrals(
+    session: Session, user: WebUser, cpts: Cpts, period: Period, separator: Separator
+) -> tuple[str, str]:
+    text = exports.referrals_csv(
+        session, principal=user.principal, cpts=cpts, period=period, separator=separator
+    )
+    return text, f"referrals-{span(period)}.csv"
+
+
+def _gaps(
+    session: Session, _user: WebUser, cpts: Cpts, period: Period, separator: Separator
+) -> tuple[str, str]:
+    text = exports.coverage_gaps_csv(session, cpts=cpts, period=period, separator=separator)
+    return text, f"coverage-gaps-{span(period)}.csv"
 
 
 @router.get("/coordination/indicateurs/heures-astreinte.csv")
@@ -89,16 +117,8 @@ async def oncall_hours_download(
     request: Request, session: SessionDep, now: NowDep, user: CoordinatorPage
 ) -> Response:
     """The month's on-call hours per practitioner (CSV), as ``/v1/exports/oncall-hours.csv``."""
-    return await run_in_threadpool(_oncall_hours_csv, session, user, request.query_params, now)
-
-
-def _referrals_csv(session: Session, user: WebUser, query: QueryParams, now: datetime) -> Response:
-    cpts = get_cpts(session, cpts_id=user.principal.cpts_id)
-    period = _month(query, cpts, now)
-    text = exports.referrals_csv(
-        session, principal=user.principal, cpts=cpts, period=period, separator=_separator(query)
-    )
-    return csv_response(text, f"referrals-{span(period)}.csv")
+    query = request.query_params
+    return await run_in_threadpool(_download, session, user, query, now, _oncall_hours)
 
 
 @router.get("/coordination/indicateurs/orientations.csv")
@@ -108,14 +128,8 @@ async def referrals_download(
 ) -> Response:
     """The month's referrals without patient identity (CSV, audited), as
     ``/v1/exports/referrals.csv``."""
-    return await run_in_threadpool(_referrals_csv, session, user, request.query_params, now)
-
-
-def _gaps_csv(session: Session, user: WebUser, query: QueryParams, now: datetime) -> Response:
-    cpts = get_cpts(session, cpts_id=user.principal.cpts_id)
-    period = _month(query, cpts, now)
-    text = exports.coverage_gaps_csv(session, cpts=cpts, period=period, separator=_separator(query))
-    return csv_response(text, f"coverage-gaps-{span(period)}.csv")
+    query = request.query_params
+    return await run_in_threadpool(_download, session, user, query, now, _referrals)
 
 
 @router.get("/coordination/indicateurs/trous-de-couverture.csv")
@@ -124,4 +138,5 @@ async def gaps_download(
 ) -> Response:
     """The month's uncovered on-call blocks with their reason (CSV), as
     ``/v1/exports/coverage-gaps.csv``."""
-    return await run_in_threadpool(_gaps_csv, session, user, request.query_params, now)
+    query = request.query_params
+    return await run_in_threadpool(_download, session, user, query, now, _gaps)
