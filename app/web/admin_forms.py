@@ -6,13 +6,17 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Generic, TypeVar
 
+from fastapi import Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, TypeAdapter, ValidationError
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData, QueryParams
 
 from app.errors import DomainError, RuleViolation
 from app.types import Text
+from app.web.deps import WebUser
 from app.web.forms import FormErrors, parse_model, text
+from app.web.templating import render
 
 T = TypeVar("T")
 ModelT = TypeVar("ModelT", bound=BaseModel)
@@ -166,3 +170,30 @@ def choice_of(query: QueryParams, name: str, allowed: Iterable[str]) -> str | No
     """A list filter's value if it is one of ``allowed`` (otherwise no filter)."""
     value = query.get(name, "")
     return value if value in set(allowed) else None
+
+
+Listing = Callable[[Session, WebUser, QueryParams, dict[str, Any], FormErrors], dict[str, Any]]
+"""What a list page shows: from the query string, and its add form's values and errors."""
+
+
+@dataclass(frozen=True)
+class ListPage:
+    """A list with an add form at its foot: its template, its context, the empty form."""
+
+    template: str
+    listing: Listing
+    empty: dict[str, Any]
+
+    def show(self, request: Request, session: Session, user: WebUser) -> HTMLResponse:
+        """The list as the query string asks, with an empty add form."""
+        context = self.listing(session, user, request.query_params, self.empty, FormErrors())
+        return render(request, self.template, context)
+
+    def after(
+        self, request: Request, session: Session, user: WebUser, result: Submitted[Any], then: str
+    ) -> Response:
+        """After the add form: to ``then`` once saved, else the list again with the errors."""
+        if result.saved is not None:
+            return RedirectResponse(then, status_code=303)
+        context = self.listing(session, user, QueryParams(), result.values, result.errors)
+        return render(request, self.template, context, status=422)

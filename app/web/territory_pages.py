@@ -27,6 +27,7 @@ from app.types import EntityId
 from app.web.admin_forms import (
     Field,
     FormSpec,
+    ListPage,
     Submitted,
     choice_of,
     model_values,
@@ -339,13 +340,13 @@ def _sector_list(
     }
 
 
+SECTOR_LIST = ListPage("coord_sectors.html", _sector_list, {})
+
+
 @router.get("/coordination/secteurs")
 async def sector_list(request: Request, session: SessionDep, user: CoordinatorPage) -> HTMLResponse:
     """The territory's sectors and their communes, with the form to add one."""
-    context = await run_in_threadpool(
-        _sector_list, session, user, request.query_params, {}, FormErrors()
-    )
-    return render(request, "coord_sectors.html", context)
+    return await run_in_threadpool(SECTOR_LIST.show, request, session, user)
 
 
 def _add_sector(request: Request, session: Session, user: WebUser, form: FormData) -> Response:
@@ -357,10 +358,7 @@ def _add_sector(request: Request, session: Session, user: WebUser, form: FormDat
         SectorCreate,
         lambda data: sectors.create_sector(session, cpts_id=cpts_id, data=data),
     )
-    if result.saved is not None:
-        return RedirectResponse(SECTORS, status_code=303)
-    context = _sector_list(session, user, QueryParams(), result.values, result.errors)
-    return render(request, "coord_sectors.html", context, status=422)
+    return SECTOR_LIST.after(request, session, user, result, SECTORS)
 
 
 @router.post("/coordination/secteurs")
@@ -477,13 +475,13 @@ def _rule_list(
     }
 
 
+RULE_LIST = ListPage("coord_rules.html", _rule_list, {"required": "1"})
+
+
 @router.get("/coordination/regles")
 async def rule_list(request: Request, session: SessionDep, user: CoordinatorPage) -> HTMLResponse:
     """Coverage rules, Monday to public holidays, filtered, with the form to add one."""
-    context = await run_in_threadpool(
-        _rule_list, session, user, request.query_params, {"required": "1"}, FormErrors()
-    )
-    return render(request, "coord_rules.html", context)
+    return await run_in_threadpool(RULE_LIST.show, request, session, user)
 
 
 def _add_rule(request: Request, session: Session, user: WebUser, form: FormData) -> Response:
@@ -495,10 +493,7 @@ def _add_rule(request: Request, session: Session, user: WebUser, form: FormData)
         CoverageRuleCreate,
         lambda data: coverage.create_rule(session, cpts_id=cpts_id, data=data),
     )
-    if result.saved is not None:
-        return RedirectResponse(RULES, status_code=303)
-    context = _rule_list(session, user, QueryParams(), result.values, result.errors)
-    return render(request, "coord_rules.html", context, status=422)
+    return RULE_LIST.after(request, session, user, result, RULES)
 
 
 @router.post("/coordination/regles")
@@ -523,7 +518,7 @@ def _change_rule(
     )
     if result.saved is not None:
         return RedirectResponse(RULES, status_code=303)
-    context = _rule_list(session, user, QueryParams(), {"required": "1"}, FormErrors())
+    context = _rule_list(session, user, QueryParams(), RULE_LIST.empty, FormErrors())
     context["row_error"] = (rule_id, result.errors.required)
     return render(request, "coord_rules.html", context, status=422)
 

@@ -26,7 +26,7 @@ from app.types import EntityId
 from app.users import service
 from app.users.models import Role
 from app.users.schemas import UserCreate, UserUpdate
-from app.web.admin_forms import Field, FormSpec, choice_of, search_words, submit
+from app.web.admin_forms import Field, FormSpec, ListPage, choice_of, search_words, submit
 from app.web.deps import CoordinatorPage, PageRoute, SignedForm, WebUser
 from app.web.forms import FormErrors
 from app.web.templating import render
@@ -122,13 +122,13 @@ def _list_page(
     }
 
 
+USER_LIST = ListPage("coord_users.html", _list_page, {"role": "practitioner"})
+
+
 @router.get("/coordination/utilisateurs")
 async def user_list(request: Request, session: SessionDep, user: CoordinatorPage) -> HTMLResponse:
     """The CPTS's users, searchable by name and role, with the form to add one."""
-    context = await run_in_threadpool(
-        _list_page, session, user, request.query_params, {"role": "practitioner"}, FormErrors()
-    )
-    return render(request, "coord_users.html", context)
+    return await run_in_threadpool(USER_LIST.show, request, session, user)
 
 
 def _add(request: Request, session: Session, user: WebUser, form: FormData) -> Response:
@@ -141,14 +141,11 @@ def _add(request: Request, session: Session, user: WebUser, form: FormData) -> R
         UserCreate,
         lambda data: service.create_user(session, cpts_id=cpts_id, data=data),
     )
-    if result.saved is not None:
-        return RedirectResponse(f"{USERS}/{result.saved.id}", status_code=303)
-    binding = result.errors.pop("", None)
-    if binding:  # the role and its practitioner or pharmacy do not match
+    if result.errors.pop("", None):  # the role and its practitioner or pharmacy do not match
         field = "pharmacy_id" if result.values.get("role") == "pharmacist" else "practitioner_id"
         result.errors[field] = next(f.message for f in USER_FIELDS if f.name == field)
-    context = _list_page(session, user, QueryParams(), result.values, result.errors)
-    return render(request, "coord_users.html", context, status=422)
+    then = f"{USERS}/{result.saved.id}" if result.saved is not None else USERS
+    return USER_LIST.after(request, session, user, result, then)
 
 
 @router.post("/coordination/utilisateurs")
