@@ -16,12 +16,19 @@ from app.coverage.models import CoverageRule
 from app.cpts.models import Sector
 from app.pharmacies.models import Pharmacy
 from app.practitioners.models import Practitioner
+from app.professions import Profession
 from app.rotations.jobs import JobRunner
 from app.users.models import Role, User
 from tests.app.rotation_scenarios import make_scenario
 from tests.app.slot_scenarios import make_booking_scenario
 from tests.conftest import FrozenClock
-from tests.factories import make_pharmacy, make_territory, valid_finess, valid_rpps
+from tests.factories import (
+    make_pharmacy,
+    make_practitioner,
+    make_territory,
+    valid_finess,
+    valid_rpps,
+)
 from tests.web.pages import csrf_of, links_sent, signed_in_coordinator, signed_in_user
 
 BAD_RPPS = "12345678901"
@@ -305,3 +312,27 @@ def test_another_cpts_ids_are_404_pages_and_forms_need_their_csrf_token(
         assert refused.status_code == 403 and "Formulaire expiré" in refused.text
     session.refresh(mine)
     assert mine.active
+
+
+def test_practitioner_list_pages_by_fifty_and_keeps_its_filters(
+    client: TestClient, session: Session, clock: FrozenClock
+) -> None:
+    scenario = make_scenario(session)  # four GPs named Docteur0..3
+    for n in range(50):
+        make_practitioner(
+            session,
+            cpts_id=scenario.territory.cpts.id,
+            profession=Profession.nurse,
+            last_name=f"Inf{n:02d}",
+        )
+    signed_in_coordinator(client, session, scenario.territory)
+    first = client.get("/coordination/praticiens")
+    assert "54 praticiens" in first.text and "Page 1 sur 2" in first.text
+    assert first.text.count('<th scope="row">') == 50
+    second = client.get("/coordination/praticiens", params={"page": "2"})
+    assert second.text.count('<th scope="row">') == 4 and "Page précédente" in second.text
+    nurses = client.get("/coordination/praticiens", params={"profession": "nurse", "q": "inf4"})
+    assert "10 praticiens" in nurses.text and "Page 1 sur" not in nurses.text
+    for odd in ({"page": "-3"}, {"profession": "dentist"}, {"actifs": "peut-être"}):
+        assert client.get("/coordination/praticiens", params=odd).status_code == 200
+    assert client.get("/coordination/praticiens", params={"q": "a\x00b"}).status_code == 422
