@@ -20,7 +20,7 @@ from app.professions import Profession
 from app.rotations.jobs import JobRunner
 from app.users.models import Role, User
 from tests.app.rotation_scenarios import make_scenario
-from tests.app.slot_scenarios import make_booking_scenario
+from tests.app.slot_scenarios import book, make_booking_scenario
 from tests.conftest import FrozenClock
 from tests.factories import (
     make_pharmacy,
@@ -336,3 +336,17 @@ def test_practitioner_list_pages_by_fifty_and_keeps_its_filters(
     for odd in ({"page": "-3"}, {"profession": "dentist"}, {"actifs": "peut-être"}):
         assert client.get("/coordination/praticiens", params=odd).status_code == 200
     assert client.get("/coordination/praticiens", params={"q": "a\x00b"}).status_code == 422
+
+
+def test_a_pharmacy_that_referred_a_patient_is_kept_with_a_sentence(
+    client: TestClient, session: Session, job_runner: JobRunner, clock: FrozenClock
+) -> None:
+    booking = make_booking_scenario(client, session, job_runner)
+    slot_id = client.get("/v1/slots", headers=booking.pharmacist).json()["items"][0]["slot_id"]
+    assert book(client, booking, slot_id).status_code == 201
+    signed_in_coordinator(client, session, booking.scenario.territory)
+    url = "/coordination/pharmacies"
+    kept = _post(client, f"{url}/{booking.pharmacy_id}/retirer", {}, form_url=url)
+    assert kept.status_code == 409
+    assert "Cette pharmacie a déjà orienté des patients" in unescape(kept.text)
+    assert session.get(Pharmacy, booking.pharmacy_id) is not None
