@@ -73,7 +73,8 @@ class MonthGrid:
 
 @dataclass(frozen=True)
 class GridFilter:
-    """The grid's filters: one profession and/or one sector (None: all)."""
+    """The grid's filters: one profession and/or one sector (None: all); a sector keeps the
+    territory-wide columns, which serve every sector."""
 
     profession: str | None = None
     sector_id: int | None = None
@@ -144,7 +145,7 @@ def _columns(
     columns = [
         Column(p, s, "Territoire" if s is None else sectors.get(s, f"n° {s}"))
         for p, s in keys
-        if (wanted.profession in (None, p)) and (wanted.sector_id in (None, s))
+        if wanted.profession in (None, p) and (s is None or wanted.sector_id in (None, s))
     ]
     columns.sort(key=lambda c: (order.get(c.profession, 99), c.sector_name, c.sector_id or 0))
     return columns, sectors

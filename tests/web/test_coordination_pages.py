@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from app.availability.models import Absence
 from app.base import utcnow
+from app.coverage.models import CoverageRule
 from app.rotations.jobs import JobRunner
 from app.rotations.models import Job, Rotation, RotationChange, Shift, ShiftStatus, SwapOffer
 from app.users.models import Role
@@ -71,6 +72,20 @@ def test_month_grid_names_who_is_on_call_and_marks_weekends_and_holidays(
     assert month.text.count('<tr class="weekend">') == 10
     filtered = client.get("/coordination/mois/2027-01", params={"profession": "nurse"})
     assert filtered.status_code == 200 and "/coordination/gardes/" not in filtered.text
+    session.add(
+        CoverageRule(
+            cpts_id=booking.scenario.territory.cpts.id,
+            day_kind="mon",
+            profession="nurse",
+            sector_id=None,
+            required=1,
+        )
+    )
+    session.commit()
+    sector = {"secteur": str(booking.scenario.sector_id)}
+    by_sector = client.get("/coordination/mois/2027-01", params=sector)
+    assert by_sector.text.count("/coordination/gardes/") == len(shifts)
+    assert "Territoire" in by_sector.text  # territory-wide columns serve every sector
     shared = client.get("/planning/2027-01")
     assert shared.status_code == 200 and "/coordination/gardes/" not in shared.text
     assert shared.text.count('class="who"') == len(shifts)
