@@ -5,6 +5,7 @@ them (``coord_form.html``); the API's own pydantic models validate what they rea
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Generic, TypeVar
+from urllib.parse import urlencode
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -13,6 +14,7 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData, QueryParams
 
 from app.errors import DomainError, RuleViolation
+from app.pagination import MAX_PAGE_SIZE, PageParams
 from app.types import Text
 from app.web.deps import WebUser
 from app.web.forms import FormErrors, parse_model, text
@@ -197,3 +199,52 @@ class ListPage:
             return RedirectResponse(then, status_code=303)
         context = self.listing(session, user, QueryParams(), result.values, result.errors)
         return render(request, self.template, context, status=422)
+
+
+PAGE_SIZE = 50
+MAX_PAGE_NUMBER = 10_000
+
+
+@dataclass(frozen=True)
+class Pager:
+    """Where a long list is: page ``number`` of ``pages``, and the links on either side
+    ('' at either end), keeping the list's other query parameters."""
+
+    number: int
+    pages: int
+    previous: str
+    following: str
+
+
+def page_of(query: QueryParams) -> tuple[PageParams, int]:
+    """The rows of ``?page=N`` (the first page when absent or unreadable), and N."""
+    value = query.get("page", "1")
+    number = min(int(value), MAX_PAGE_NUMBER) if value.isdigit() and int(value) > 0 else 1
+    return PageParams(limit=PAGE_SIZE, offset=(number - 1) * PAGE_SIZE), number
+
+
+def pager(query: QueryParams, number: int, total: int) -> Pager:
+    """The pager of a list of ``total`` rows shown at page ``number``."""
+    pages = max(1, -(-total // PAGE_SIZE))
+    kept = [(name, value) for name, value in query.multi_items() if name != "page"]
+
+    def link(to: int) -> str:
+        return "?" + urlencode([*kept, ("page", str(to))])
+
+    return Pager(
+        number,
+        pages,
+        link(number - 1) if number > 1 else "",
+        link(number + 1) if number < pages else "",
+    )
+
+
+def every(fetch: Callable[[PageParams], tuple[list[T], int]]) -> list[T]:
+    """Every row of a paginated service list (a form's choices), page after page."""
+    rows, total = fetch(PageParams(limit=MAX_PAGE_SIZE, offset=0))
+    while len(rows) < total:
+        more, total = fetch(PageParams(limit=MAX_PAGE_SIZE, offset=len(rows)))
+        if not more:
+            break
+        rows += more
+    return rows

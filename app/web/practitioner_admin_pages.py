@@ -30,7 +30,10 @@ from app.web.admin_forms import (
     FormSpec,
     Submitted,
     choice_of,
+    every,
     model_values,
+    page_of,
+    pager,
     search_words,
     submit,
 )
@@ -42,7 +45,6 @@ from app.web.views import zone_of
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
 ALL = PageParams(limit=MAX_PAGE_SIZE, offset=0)
-PAGE_SIZE = 50
 HISTORY = 20
 UPCOMING = 10
 LIST = "/coordination/praticiens"
@@ -127,7 +129,7 @@ FORM = FormSpec(tuple(FIELDS), REFUSALS, "rpps")
 
 
 def _spec(session: Session, cpts_id: int) -> FormSpec:
-    sectors, _ = list_sectors(session, cpts_id=cpts_id, page=ALL)
+    sectors = every(lambda page: list_sectors(session, cpts_id=cpts_id, page=page))
     return FORM.offering("sector_ids", tuple((str(s.id), s.name) for s in sectors))
 
 
@@ -139,25 +141,16 @@ def _filters(query: QueryParams) -> PractitionerFilters:
     )
 
 
-def _page_number(query: QueryParams) -> int:
-    value = query.get("page", "1")
-    return min(int(value), 10_000) if value.isdigit() and int(value) > 0 else 1
-
-
 def _list_page(session: Session, user: WebUser, query: QueryParams) -> dict[str, Any]:
     filters = _filters(query)
-    number = _page_number(query)
+    page, number = page_of(query)
     rows, total = service.list_practitioners(
-        session,
-        cpts_id=user.principal.cpts_id,
-        filters=filters,
-        page=PageParams(limit=PAGE_SIZE, offset=(number - 1) * PAGE_SIZE),
+        session, cpts_id=user.principal.cpts_id, filters=filters, page=page
     )
     return {
         "practitioners": rows,
         "total": total,
-        "number": number,
-        "pages": max(1, -(-total // PAGE_SIZE)),
+        "paging": pager(query, number, total),
         "q": query.get("q", ""),
         "profession": query.get("profession", ""),
         "actifs": query.get("actifs", ""),

@@ -19,7 +19,6 @@ from app.cpts.schemas import SectorCreate, SectorUpdate
 from app.db import SessionDep
 from app.errors import Conflict
 from app.french import COVERAGE_DAYS, PROFESSIONS
-from app.pagination import MAX_PAGE_SIZE, PageParams
 from app.pharmacies import service as pharmacies
 from app.pharmacies.schemas import PharmacyCreate, PharmacyFilters, PharmacyUpdate
 from app.professions import Profession
@@ -30,7 +29,10 @@ from app.web.admin_forms import (
     ListPage,
     Submitted,
     choice_of,
+    every,
     model_values,
+    page_of,
+    pager,
     search_words,
     submit,
 )
@@ -40,7 +42,6 @@ from app.web.templating import render
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
-ALL = PageParams(limit=MAX_PAGE_SIZE, offset=0)
 PHARMACIES = "/coordination/pharmacies"
 SECTORS = "/coordination/secteurs"
 RULES = "/coordination/regles"
@@ -134,7 +135,7 @@ REQUIRED_FORM = FormSpec((RULE_FIELDS[-1],), {}, "required")
 
 
 def _sector_choices(session: Session, cpts_id: int, empty: tuple[str, str]) -> Any:
-    rows, _ = sectors.list_sectors(session, cpts_id=cpts_id, page=ALL)
+    rows = every(lambda page: sectors.list_sectors(session, cpts_id=cpts_id, page=page))
     return (empty, *((str(s.id), s.name) for s in rows))
 
 
@@ -172,17 +173,18 @@ def _pharmacy_list(
     session: Session, user: WebUser, query: QueryParams, refusal: str = ""
 ) -> dict[str, Any]:
     cpts_id = user.principal.cpts_id
-    sector = choice_of(
-        query, "secteur", (c for c, _ in _sector_choices(session, cpts_id, ("", "")))
-    )
+    names = dict(_sector_choices(session, cpts_id, NO_SECTOR)[1:])
+    sector = choice_of(query, "secteur", names)
     filters = PharmacyFilters(q=search_words(query), sector_id=int(sector) if sector else None)
-    rows, total = pharmacies.list_pharmacies(session, cpts_id=cpts_id, filters=filters, page=ALL)
+    page, number = page_of(query)
+    rows, total = pharmacies.list_pharmacies(session, cpts_id=cpts_id, filters=filters, page=page)
     return {
         "pharmacies": rows,
         "total": total,
+        "paging": pager(query, number, total),
         "q": query.get("q", ""),
         "sector": sector or "",
-        "sectors": dict(_sector_choices(session, cpts_id, ("", ""))[1:]),
+        "sectors": names,
         "refusal": refusal,
     }
 
@@ -327,12 +329,14 @@ def _sector_list(
     values: dict[str, Any],
     errors: FormErrors,
 ) -> dict[str, Any]:
+    page, number = page_of(query)
     rows, total = sectors.list_sectors(
-        session, cpts_id=user.principal.cpts_id, page=ALL, q=search_words(query)
+        session, cpts_id=user.principal.cpts_id, page=page, q=search_words(query)
     )
     return {
         "sectors": rows,
         "total": total,
+        "paging": pager(query, number, total),
         "q": query.get("q", ""),
         "form_fields": SECTOR_FIELDS,
         "values": values,
@@ -451,17 +455,19 @@ def _rule_list(
     day_kind = choice_of(query, "jour", DAY_KINDS)
     profession = choice_of(query, "profession", PROFESSIONS)
     sector = choice_of(query, "secteur", (c for c, _ in choices[1:]))
+    page, number = page_of(query)
     rows, total = coverage.list_rules(
         session,
         cpts_id=cpts_id,
         day_kind=DayKind(day_kind) if day_kind else None,
         profession=Profession(profession) if profession else None,
         sector_id=int(sector) if sector else None,
-        page=ALL,
+        page=page,
     )
     return {
         "rules": rows,
         "total": total,
+        "paging": pager(query, number, total),
         "filters": {
             "jour": day_kind or "",
             "profession": profession or "",

@@ -15,7 +15,6 @@ from app.clock import NowDep
 from app.db import SessionDep
 from app.errors import NotFound
 from app.french import ROLES
-from app.pagination import MAX_PAGE_SIZE, PageParams
 from app.pharmacies import service as pharmacies
 from app.pharmacies.schemas import PharmacyFilters
 from app.practitioners import service as practitioners
@@ -26,14 +25,23 @@ from app.types import EntityId
 from app.users import service
 from app.users.models import Role
 from app.users.schemas import UserCreate, UserUpdate
-from app.web.admin_forms import Field, FormSpec, ListPage, choice_of, search_words, submit
+from app.web.admin_forms import (
+    Field,
+    FormSpec,
+    ListPage,
+    choice_of,
+    every,
+    page_of,
+    pager,
+    search_words,
+    submit,
+)
 from app.web.deps import CoordinatorPage, PageRoute, SignedForm, WebUser
 from app.web.forms import FormErrors
 from app.web.templating import render
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
-ALL = PageParams(limit=MAX_PAGE_SIZE, offset=0)
 USERS = "/coordination/utilisateurs"
 NAME = Field(
     "display_name", "Nom affiché", "Indiquez un nom (200 caractères au plus).", required=True
@@ -83,11 +91,16 @@ INVITATION_FORM = FormSpec(
 
 
 def _spec(session: Session, cpts_id: int) -> FormSpec:
-    people, _ = practitioners.list_practitioners(
-        session, cpts_id=cpts_id, filters=PractitionerFilters(active=True), page=ALL
+    active = PractitionerFilters(active=True)
+    people = every(
+        lambda page: practitioners.list_practitioners(
+            session, cpts_id=cpts_id, filters=active, page=page
+        )
     )
-    places, _ = pharmacies.list_pharmacies(
-        session, cpts_id=cpts_id, filters=PharmacyFilters(), page=ALL
+    places = every(
+        lambda page: pharmacies.list_pharmacies(
+            session, cpts_id=cpts_id, filters=PharmacyFilters(), page=page
+        )
     )
     return USER_FORM.offering(
         "practitioner_id",
@@ -104,11 +117,12 @@ def _list_page(
 ) -> dict[str, Any]:
     cpts_id = user.principal.cpts_id
     role = choice_of(query, "role", ROLES)
+    page, number = page_of(query)
     rows, total = service.list_users(
         session,
         cpts_id=cpts_id,
         role=Role(role) if role else None,
-        page=ALL,
+        page=page,
         q=search_words(query),
     )
     return {
@@ -116,6 +130,7 @@ def _list_page(
         "total": total,
         "q": query.get("q", ""),
         "role": role or "",
+        "paging": pager(query, number, total),
         "form_fields": _spec(session, cpts_id).fields,
         "values": values,
         "errors": errors,

@@ -10,15 +10,18 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from starlette.datastructures import QueryParams
 
 from app.availability.models import Absence
 from app.coverage.models import CoverageRule
 from app.cpts.models import Sector
+from app.pagination import PageParams
 from app.pharmacies.models import Pharmacy
 from app.practitioners.models import Practitioner
 from app.professions import Profession
 from app.rotations.jobs import JobRunner
 from app.users.models import Role, User
+from app.web.admin_forms import Pager, every, page_of, pager
 from tests.app.rotation_scenarios import make_scenario
 from tests.app.slot_scenarios import book, make_booking_scenario
 from tests.conftest import FrozenClock
@@ -350,3 +353,22 @@ def test_a_pharmacy_that_referred_a_patient_is_kept_with_a_sentence(
     assert kept.status_code == 409
     assert "Cette pharmacie a déjà orienté des patients" in unescape(kept.text)
     assert session.get(Pharmacy, booking.pharmacy_id) is not None
+
+
+def test_pager_keeps_the_filters_and_every_reads_all_pages() -> None:
+    query = QueryParams("q=lumi%C3%A8re&profession=nurse&page=2")
+    paging = pager(query, 2, 120)
+    assert (paging.number, paging.pages) == (2, 3)
+    assert paging.previous == "?q=lumi%C3%A8re&profession=nurse&page=1"
+    assert paging.following == "?q=lumi%C3%A8re&profession=nurse&page=3"
+    assert pager(query, 1, 3) == Pager(1, 1, "", "")
+    assert page_of(QueryParams("page=3"))[0] == PageParams(limit=50, offset=100)
+    assert page_of(QueryParams("page=0"))[1] == page_of(QueryParams("page=x"))[1] == 1
+    rows = list(range(450))
+    asked: list[int] = []
+
+    def fetch(page: PageParams) -> tuple[list[int], int]:
+        asked.append(page.offset)
+        return rows[page.offset : page.offset + page.limit], len(rows)
+
+    assert every(fetch) == rows and asked == [0, 200, 400]
