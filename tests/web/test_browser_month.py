@@ -103,6 +103,12 @@ def _build_and_publish(page: Page, runner: JobRunner, axe_source: str) -> None:
         "4 médecins généralistes du secteur Nord : 4 absent·es"
     )
     check_page(page, axe_source, "coordination-mois")
+    page.locator("tr", has_text="mer. 10").get_by_role("link", name="Affecter quelqu'un").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Affecter une garde le mercredi 10 février 2027"
+    )
+    check_page(page, axe_source, "coordination-affecter")
+    page.get_by_role("link", name="retour au mois").click()
     page.get_by_role("link", name="Construire le planning du lundi 1 février 2027").click()
     page.get_by_role("button", name="Publier le planning").click()
     expect(page.get_by_text("publié", exact=True)).to_be_visible()
@@ -170,6 +176,9 @@ def test_coordinator_builds_changes_and_repairs_the_month(
     _build_and_publish(page, runner, axe_source)
     _refused_then_forced(page, live, axe_source)
     _absence_and_repair(page, live, runner, axe_source)
+    page.get_by_role("link", name="Échanges").click()
+    expect(page.get_by_text("Aucun échange n'attend votre accord.")).to_be_visible()
+    check_page(page, axe_source, "coordination-echanges")
 
 
 def test_practitioner_is_refused_the_console_and_reads_the_shared_planning(
