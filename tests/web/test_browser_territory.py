@@ -50,6 +50,11 @@ def test_coordinator_manages_the_territory_and_invites_a_user(
     page.get_by_role("button", name="Ajouter le praticien").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Inès Garnier")
     expect(page.get_by_text("kinésithérapeute · RPPS")).to_be_visible()
+    page.goto(f"{live.url}/coordination/praticiens")
+    page.get_by_role("link", name="Martin Claire").click()
+    expect(page.get_by_role("heading", name="Charge de janvier 2027")).to_be_visible()
+    history = page.get_by_role("table", name="dernières astreintes")
+    expect(history.get_by_role("cell", name="assurée").first).to_be_visible()
     check_page(page, axe_source, "coordination-praticien")
     for path, heading, name in (
         ("pharmacies", "Pharmacies", "coordination-pharmacies"),
