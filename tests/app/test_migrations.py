@@ -5,11 +5,17 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, inspect
 
 from app.models import Base
-from app.schema import downgrade, upgrade
+from app.schema import alembic_config, downgrade, upgrade
 from tests.databases import BACKENDS, drop_database, fresh_database
+
+
+def test_migrations_have_one_head() -> None:
+    """A new migration must follow the latest one, so `upgrade head` reaches every table."""
+    assert len(ScriptDirectory.from_config(alembic_config()).get_heads()) == 1
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
