@@ -1,6 +1,7 @@
-"""The coordinator's add and edit forms, described once per resource: which fields, how they
-read from a posted form, their French labels and error messages. One template draws any of
-them (``coord_form.html``); the API's own pydantic models validate what they read."""
+"""The coordinator's lists and forms, described once: a form's fields (how they read from a
+posted form, their French labels and error messages), submitting it through the API's own
+pydantic model and service, a list with an add form at its foot, search, filters, pages.
+One template draws any form (``coord_form.html``, macros in ``coord_macros.html``)."""
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -40,10 +41,6 @@ class Field:
     hint: str = ""
     choices: Choices = ()
 
-    def with_choices(self, choices: Choices) -> "Field":
-        """The same field offering ``choices`` (read from the database at request time)."""
-        return replace(self, choices=choices)
-
 
 def _value(form: FormData, field: Field) -> Any:
     if field.kind == "checkbox":
@@ -58,18 +55,18 @@ def _value(form: FormData, field: Field) -> Any:
     return value or None
 
 
-def read_form(form: FormData, fields: Sequence[Field]) -> dict[str, Any]:
+def _read_form(form: FormData, fields: Sequence[Field]) -> dict[str, Any]:
     """Each field's value as the API's model takes it: '' is left out (None), checkboxes
     are booleans, several values a list."""
     return {field.name: _value(form, field) for field in fields}
 
 
-def shown(values: dict[str, Any]) -> dict[str, Any]:
+def _shown(values: dict[str, Any]) -> dict[str, Any]:
     """Values as the form shows them again: None is an empty box."""
     return {name: "" if value is None else value for name, value in values.items()}
 
 
-def parse(
+def _parse(
     model: type[ModelT], values: dict[str, Any], fields: Sequence[Field], errors: FormErrors
 ) -> ModelT | None:
     """``values`` validated by the API's ``model``; refused fields get their French message."""
@@ -77,7 +74,7 @@ def parse(
     return parse_model(model, values, errors, messages)
 
 
-def attempt(
+def _attempt(
     session: Session,
     write: Callable[[], T],
     errors: FormErrors,
@@ -109,7 +106,7 @@ class FormSpec:
 
     def offering(self, name: str, choices: Choices) -> "FormSpec":
         """The same form, its field ``name`` offering ``choices``."""
-        fields = tuple(f.with_choices(choices) if f.name == name else f for f in self.fields)
+        fields = tuple(replace(f, choices=choices) if f.name == name else f for f in self.fields)
         return replace(self, fields=fields)
 
 
@@ -132,15 +129,15 @@ def submit(
 ) -> Submitted[T]:
     """Read ``spec``'s fields from ``form``, validate them with the API's ``model`` and
     ``write`` the result through the service; any refusal is kept beside its field."""
-    values = read_form(form, spec.fields)
+    values = _read_form(form, spec.fields)
     errors = FormErrors()
-    data = parse(model, values, spec.fields, errors)
+    data = _parse(model, values, spec.fields, errors)
     saved = None
     if data is not None:
-        saved = attempt(
+        saved = _attempt(
             session, lambda: write(data), errors, spec.refusals, default_field=spec.default_field
         )
-    return Submitted(saved, shown(values), errors)
+    return Submitted(saved, _shown(values), errors)
 
 
 def model_values(row: object, fields: Sequence[Field]) -> dict[str, Any]:
@@ -153,7 +150,7 @@ def model_values(row: object, fields: Sequence[Field]) -> dict[str, Any]:
         elif field.kind == "select" and value is not None:
             value = str(value)
         values[field.name] = value
-    return shown(values)
+    return _shown(values)
 
 
 SEARCH = TypeAdapter(Text)

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData, QueryParams
 
@@ -22,7 +22,8 @@ from app.pagination import MAX_PAGE_SIZE, PageParams
 from app.practitioners import service
 from app.practitioners.models import Practitioner
 from app.practitioners.schemas import PractitionerCreate, PractitionerFilters, PractitionerUpdate
-from app.rotations.models import Rotation, RotationStatus, Shift, ShiftStatus
+from app.rotations.models import Rotation, Shift, ShiftStatus
+from app.rotations.oncall import SERVED
 from app.stats.period import Period
 from app.types import EntityId
 from app.web.admin_forms import (
@@ -315,12 +316,12 @@ async def deactivate_or_reactivate(
     return RedirectResponse(f"{LIST}/{practitioner_id}", status_code=303)
 
 
-def _served_shifts(session: Session, practitioner_id: int) -> Any:
-    served = (RotationStatus.published.value, RotationStatus.archived.value)
+def _served_shifts(practitioner_id: int) -> Select[Shift]:
+    """The practitioner's shifts in published or archived plannings (not drafts)."""
     return (
         select(Shift)
         .join(Rotation, Rotation.id == Shift.rotation_id)
-        .where(Shift.practitioner_id == practitioner_id, Rotation.status.in_(served))
+        .where(Shift.practitioner_id == practitioner_id, Rotation.status.in_(SERVED))
     )
 
 
@@ -339,7 +340,7 @@ def _detail_page(
     )
     zone = zone_of(session, cpts_id)
     month = Period.month(f"{now.astimezone(zone):%Y-%m}", timezone=str(zone))
-    query = _served_shifts(session, practitioner.id)
+    query = _served_shifts(practitioner.id)
     this_month = session.scalars(
         query.where(Shift.starts_at >= month.starts_at, Shift.starts_at < month.ends_at)
     )
