@@ -18,6 +18,7 @@ from solver.instance import (
     Practitioner,
     Rules,
 )
+from solver.progress import Progress
 from solver.result import Gap, Load, Result, compute_loads
 from solver.solve import solve
 
@@ -31,6 +32,7 @@ __all__ = [
     "InstanceError",
     "Load",
     "Practitioner",
+    "Progress",
     "Result",
     "Rules",
     "SolverConfig",

@@ -22,6 +22,7 @@ from solver.explain import explain
 from solver.greedy import fair_share_roster, greedy_roster
 from solver.instance import Assignment, Instance
 from solver.model import BuiltModel, build_model
+from solver.progress import ProgressTracker, Report
 from solver.result import Result, Status, compute_loads
 
 _STATUS: dict[cp_model.CpSolverStatus, Status] = {
@@ -67,14 +68,17 @@ class _Part:
     first_s: float
 
 
-def solve(instance: Instance, config: SolverConfig | None = None) -> Result:
+def solve(
+    instance: Instance, config: SolverConfig | None = None, report: Report | None = None
+) -> Result:
     """Best roster found for `instance` within the limits of `config`.
 
     The coverage stage starts from a hint: the previous roster if any (so a repair stays
     close to it), else a fair-share greedy roster; each later stage starts from the
     roster of the one before. Always returns a roster: demand is soft, and should a part
     find nothing in time, the least-recently-on-call roster is returned with status
-    "unknown".
+    "unknown". `report`, if given, is told the `Progress` after every part's stage (from
+    the threads that solve the parts, one call at a time).
     """
     config = config or SolverConfig()
     started = time.perf_counter()
@@ -82,11 +86,12 @@ def solve(instance: Instance, config: SolverConfig | None = None) -> Result:
     parts = split(instance)
     sizes = [_size(part) for part in parts]
     at_once = max(1, min(config.workers, len(parts)))
+    tracker = ProgressTracker(len(parts), report)
     capacity = config.time_limit_s * at_once
 
     def solve_part(i: int) -> _Part | None:
         share = min(config.time_limit_s, capacity * sizes[i] / max(1, sum(sizes)))
-        return _solve_part(parts[i], config, _Budget(share, deadline))
+        return _solve_part(parts[i], config, _Budget(share, deadline), tracker)
 
     with ThreadPoolExecutor(max_workers=at_once) as pool:
         solved = list(pool.map(solve_part, range(len(parts))))
@@ -107,7 +112,9 @@ def _stage_terms(built: BuiltModel) -> list[tuple[str, ...]]:
     return [("uncovered",), middle, *last]
 
 
-def _solve_part(part: Instance, config: SolverConfig, budget: _Budget) -> _Part | None:
+def _solve_part(
+    part: Instance, config: SolverConfig, budget: _Budget, tracker: ProgressTracker
+) -> _Part | None:
     """Every stage on one part, within its budget; None if nothing was found.
 
     The coverage stage's roster is a first roster at the best coverage; the starting
@@ -118,6 +125,8 @@ def _solve_part(part: Instance, config: SolverConfig, budget: _Budget) -> _Part 
     built = build_model(part, config)
     if not built.variables.assign:
         missing = sum(d.count for d in part.demands)
+        tracker.covered(missing)
+        tracker.done()
         return _Part([_Stage("optimal", [], missing, missing, 0.0)], True, 0.0)
     starting = _starting_roster(part, config)
     built.hint(starting)
@@ -134,6 +143,7 @@ def _solve_part(part: Instance, config: SolverConfig, budget: _Budget) -> _Part 
         if i == 0:
             first_s = time.perf_counter() - started
             built.hold_coverage(round(stage.objective))
+            tracker.covered(round(stage.objective))
             starting_missing = sum(d.count for d in part.demands) - len(starting)
             if starting_missing == round(stage.objective) and _valid(part, starting):
                 roster = sorted(starting)
@@ -144,6 +154,7 @@ def _solve_part(part: Instance, config: SolverConfig, budget: _Budget) -> _Part 
         built.hint(set(stage.roster))
     if not stages:
         return None
+    tracker.done()
     return _Part(stages, len(stages) == len(names), first_s)
 
 

@@ -14,9 +14,8 @@ its job only, and the next solve starts a new process.
 import logging
 import threading
 import time
-from collections.abc import Callable
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -30,12 +29,19 @@ from app.rotations.models import Job, JobKind, JobStatus, Rotation, RotationChan
 from app.rotations.solver_process import SolverCrashed, SolverOverran, SolverProcess
 from app.rotations.solving import SolveInput, build_input, store_repair, store_solution
 from app.slots.service import sync_slots
+from solver.progress import Report
 
 logger = logging.getLogger(__name__)
 
 STALE_AFTER = timedelta(seconds=60)
 
-SolveFunction = Callable[[solver.Instance, solver.SolverConfig], solver.Result]
+
+class SolveFunction(Protocol):
+    """What a job runs in the solver process: ``solver.solve`` or a test's stand-in."""
+
+    def __call__(
+        self, instance: solver.Instance, config: solver.SolverConfig, report: Report | None = None
+    ) -> solver.Result: ...
 
 
 def solver_config(params: dict[str, Any]) -> solver.SolverConfig:
@@ -168,7 +174,8 @@ class JobRunner:
     def _solve_in_child(
         self, job_id: int, solve_input: SolveInput, config: solver.SolverConfig
     ) -> solver.Result:
-        """The solver's result, with the job's heartbeat and progress kept while it runs."""
+        """The solver's result, with the job's heartbeat and progress kept while it runs, and
+        its figures so far (``solver.Progress``) as the job's result until it is done."""
         started = time.monotonic()
         limit_s = config.time_limit_s
 
@@ -191,6 +198,7 @@ class JobRunner:
                 timeout_s=limit_s + self._grace,
                 on_wait=beat,
                 wait_step_s=self._heartbeat,
+                on_report=lambda progress: self._record(job_id, progress),
             )
         except SolverOverran as exc:
             raise JobFailed(
@@ -203,6 +211,14 @@ class JobRunner:
                 "a new solver process starts"
             ) from exc
         return result
+
+    def _record(self, job_id: int, progress: solver.Progress) -> None:
+        with self._sessions() as session, session.begin():
+            session.execute(
+                update(Job)
+                .where(Job.id == job_id, Job.status == JobStatus.running.value)
+                .values(result=progress.to_dict())
+            )
 
     def _store(self, job_id: int, solve_input: SolveInput, result: solver.Result) -> None:
         with self._sessions() as session, session.begin():

@@ -74,7 +74,12 @@ class JobPublic(BaseModel):
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
-    result: dict[str, Any] | None
+    result: dict[str, Any] | None = Field(
+        description="While the job runs, the figures so far: `parts` (independent parts of "
+        "the territory), `parts_covered` (parts whose best coverage is fixed), `parts_done` "
+        "and `uncovered` (demand left uncovered by the parts covered). Once done, the "
+        "solver's figures (status, objective, gap, uncovered…)."
+    )
     error: str | None
 
 

@@ -18,6 +18,7 @@ from multiprocessing.process import BaseProcess
 from typing import Any
 
 READY = "ready"
+REPORT, RETURN, RAISE = "report", "return", "raise"
 START_TIMEOUT_SECONDS = 120.0
 PRELOADED = ("solver",)
 
@@ -31,23 +32,35 @@ class SolverOverran(Exception):
 
 
 def _serve(connection: Connection, preload: tuple[str, ...]) -> None:
-    """The child's loop: import ``preload``, then run each call received and send its outcome."""
+    """The child's loop: import ``preload``, then run each call received and send its outcome.
+
+    A call that asks for reports gets a ``report`` callable (safe from any thread) whose
+    values reach the parent, tagged ``REPORT``, before the outcome (``RETURN`` or ``RAISE``).
+    """
     for module in preload:
         importlib.import_module(module)
     connection.send(READY)
+    sending = threading.Lock()
+
+    def report(value: Any) -> None:
+        with sending:
+            connection.send((REPORT, value))
+
     while True:
         try:
-            function, args = connection.recv()
+            function, args, reports = connection.recv()
         except EOFError:
             return
         try:
-            outcome: tuple[bool, Any] = (True, function(*args))
+            value = function(*args, report=report) if reports else function(*args)
+            outcome: tuple[str, Any] = (RETURN, value)
         except Exception as exc:
-            outcome = (False, exc)
-        try:
-            connection.send(outcome)
-        except Exception as exc:
-            connection.send((False, RuntimeError(f"unsendable outcome: {exc}")))
+            outcome = (RAISE, exc)
+        with sending:
+            try:
+                connection.send(outcome)
+            except Exception as exc:
+                connection.send((RAISE, RuntimeError(f"unsendable outcome: {exc}")))
 
 
 class SolverProcess:
@@ -73,29 +86,38 @@ class SolverProcess:
         timeout_s: float,
         on_wait: Callable[[], None],
         wait_step_s: float,
+        on_report: Callable[[Any], None] | None = None,
     ) -> Any:
         """``function(*args)`` in the child; its exception is raised here.
 
         ``on_wait`` runs every ``wait_step_s`` while the child works; if it raises, the child
-        is killed and the exception goes on. After ``timeout_s`` the child is killed and
+        is killed and the exception goes on. With ``on_report``, the child calls
+        ``function(*args, report=…)`` and each value it reports is passed to ``on_report``
+        here, in order, while waiting. After ``timeout_s`` the child is killed and
         :class:`SolverOverran` raised; if the child dies, :class:`SolverCrashed`.
         """
         with self._lock:
             connection = self._ready()
             deadline = time.monotonic() + timeout_s
             try:
-                connection.send((function, args))
-                while not connection.poll(max(0.0, min(wait_step_s, deadline - time.monotonic()))):
+                connection.send((function, args, on_report is not None))
+                while True:
+                    if connection.poll(max(0.0, min(wait_step_s, deadline - time.monotonic()))):
+                        kind, value = connection.recv()
+                        if kind != REPORT:
+                            break
+                        if on_report is not None:
+                            on_report(value)
+                    elif time.monotonic() < deadline:
+                        on_wait()
                     if time.monotonic() >= deadline:
                         raise SolverOverran(f"no answer after {timeout_s:g} s")
-                    on_wait()
-                succeeded, value = connection.recv()
             except (EOFError, OSError) as exc:
                 raise SolverCrashed(self._discard()) from exc
             except BaseException:
                 self._discard()
                 raise
-        if not succeeded:
+        if kind == RAISE:
             raise value
         return value
 

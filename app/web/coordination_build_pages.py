@@ -21,6 +21,7 @@ from app.rotations import service as rotations
 from app.rotations.models import (
     Job,
     JobKind,
+    JobStatus,
     Rotation,
     RotationStatus,
     Shift,
@@ -247,16 +248,19 @@ def _job_page(session: Session, user: WebUser, job_id: int) -> dict[str, Any]:
     job = rotations.get_job(session, cpts_id=user.principal.cpts_id, job_id=job_id)
     rotation = _rotation(session, user, job.rotation_id)
     started = job.started_at
+    active = job.status in rotations.ACTIVE_JOB
+    done = job.status == JobStatus.done.value
     return {
         "job": job,
         "rotation": rotation,
-        "active": job.status in rotations.ACTIVE_JOB,
+        "active": active,
         "percent": round(100 * job.progress),
         "elapsed": round((utcnow() - started).total_seconds())
         if started and job.finished_at is None
         else None,
         "time_limit": job.params.get("time_limit_s"),
-        "figures": job.result or rotation.solver_figures,
+        "live": None if done else job.result,
+        "figures": job.result if done else rotation.solver_figures,
         "changed": _changed_shifts(session, rotation.cpts_id, job)
         if job.kind == JobKind.repair.value
         else [],

@@ -125,7 +125,7 @@ def test_a_solver_past_its_limit_and_grace_is_stopped_and_another_rotation_still
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_stopping_the_runner_mid_solve_fails_the_job_and_kills_the_solver(
+def test_a_running_solve_shows_its_figures_so_far_and_stopping_the_runner_kills_it(
     backend: str, tmp_path: Path
 ) -> None:
     engine, schema = fresh_database(backend, tmp_path)
@@ -140,15 +140,18 @@ def test_stopping_the_runner_mid_solve_fails_the_job_and_kills_the_solver(
         runner = JobRunner(
             factory,
             solver_process=process,
-            solve=fake_solvers.hang_in_january,
+            solve=fake_solvers.report_then_hang,
             heartbeat_seconds=0.2,
             poll_seconds=0.05,
         )
         runner.start()
         for _ in range(1200):
-            if process.pid is not None:
+            running = client.get(f"/v1/jobs/{job_id}", headers=headers).json()
+            if running["result"] is not None:
                 break
             threading.Event().wait(0.05)
+        assert running["status"] == "running"
+        assert running["result"] == fake_solvers.PROGRESS.to_dict()
         solver_pid = process.pid
         assert solver_pid is not None
         runner.stop()

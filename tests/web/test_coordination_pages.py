@@ -109,14 +109,20 @@ def test_draft_of_a_month_is_created_solved_reported_and_published(
     waiting = client.get(job_page)
     assert 'data-refresh="2"' in waiting.text and "En file d&#39;attente" in waiting.text
     job_id = int(job_page.rsplit("/", 1)[1])
-    _set_job(session, job_id, status="running", progress=0.4, started_at=utcnow())
+    so_far = {"parts": 5, "parts_covered": 3, "parts_done": 1, "uncovered": 2}
+    _set_job(session, job_id, status="running", progress=0.4, started_at=utcnow(), result=so_far)
     running = client.get(job_page)
     assert "Calcul en cours" in running.text and 'value="40"' in running.text
+    assert re.search(
+        r"couvertes au mieux</dt><dd>3 sur 5.*terminées.*?<dd>1 sur 5", running.text, re.S
+    )
+    assert "non couverts jusqu'ici</dt><dd>2</dd>" in running.text
     assert re.search(r"Depuis \d+ s", running.text) and 'data-refresh="2"' in running.text
-    _set_job(session, job_id, status="queued", progress=0.0, started_at=None)
+    _set_job(session, job_id, status="queued", progress=0.0, started_at=None, result=None)
     assert job_runner.run_pending() == 1
     done = client.get(job_page)
     assert "data-refresh" not in done.text and "Terminé" in done.text
+    assert "Résultat" in done.text and "jusqu'ici" not in done.text
     report = client.get(page)
     assert "Rapport de qualité" in report.text and "Couverture" in report.text
     first = _shifts(session, rotation_id)[0]
