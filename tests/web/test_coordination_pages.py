@@ -18,18 +18,7 @@ from app.users.models import Role
 from tests.app.slot_scenarios import BookingScenario, make_booking_scenario
 from tests.conftest import FrozenClock
 from tests.factories import make_territory, make_user_headers
-from tests.web.pages import csrf_of, signed_in_practitioner, signed_in_user
-
-
-def _coordinator(client: TestClient, session: Session, booking: BookingScenario) -> None:
-    signed_in_user(
-        client,
-        session,
-        coordinator=booking.coordinator,
-        cpts_id=booking.scenario.territory.cpts.id,
-        role=Role.coordinator,
-        email="coord@cpts.example",
-    )
+from tests.web.pages import csrf_of, signed_in_coordinator, signed_in_practitioner
 
 
 def _shifts(session: Session, rotation_id: int) -> list[Shift]:
@@ -55,7 +44,7 @@ def test_month_grid_names_who_is_on_call_and_marks_weekends_and_holidays(
     client: TestClient, session: Session, job_runner: JobRunner, clock: FrozenClock
 ) -> None:
     booking = make_booking_scenario(client, session, job_runner)
-    _coordinator(client, session, booking)
+    signed_in_coordinator(client, session, booking.scenario.territory)
     assert client.get("/", follow_redirects=False).headers["location"] == "/coordination"
     home = client.get("/coordination")
     assert home.status_code == 200 and 'href="/coordination/mois/2027-01"' in home.text
@@ -95,7 +84,7 @@ def test_draft_of_a_month_is_created_solved_reported_and_published(
     client: TestClient, session: Session, job_runner: JobRunner, clock: FrozenClock
 ) -> None:
     booking = make_booking_scenario(client, session, job_runner)
-    _coordinator(client, session, booking)
+    signed_in_coordinator(client, session, booking.scenario.territory)
     created = _post(client, "/coordination/mois/2027-02", "/coordination/mois/2027-02/brouillon")
     assert created.status_code == 303  # type: ignore[attr-defined]
     page = created.headers["location"]  # type: ignore[attr-defined]
@@ -150,7 +139,7 @@ def test_replacement_breaking_a_rule_is_refused_in_french_then_forced(
     client: TestClient, session: Session, job_runner: JobRunner, clock: FrozenClock
 ) -> None:
     booking = make_booking_scenario(client, session, job_runner)
-    _coordinator(client, session, booking)
+    signed_in_coordinator(client, session, booking.scenario.territory)
     shift = next(s for s in _shifts(session, booking.rotation_id) if s.day > date(2027, 1, 13))
     other = next(g for g in booking.scenario.gps if g.id != shift.practitioner_id)
     session.add(
@@ -190,7 +179,7 @@ def test_absence_then_repair_shows_what_changed_per_person(
     client: TestClient, session: Session, job_runner: JobRunner, clock: FrozenClock
 ) -> None:
     booking = make_booking_scenario(client, session, job_runner)
-    _coordinator(client, session, booking)
+    signed_in_coordinator(client, session, booking.scenario.territory)
     shift = next(s for s in _shifts(session, booking.rotation_id) if s.day > date(2027, 1, 14))
     recorded = _post(
         client,
@@ -233,7 +222,7 @@ def test_error_paths_are_french_pages(
     booking = make_booking_scenario(client, session, job_runner)
     other = make_territory(session, name="CPTS Ailleurs")
     session.commit()
-    _coordinator(client, session, booking)
+    signed_in_coordinator(client, session, booking.scenario.territory)
     for bad in ("2027-13", "février", "99999-01"):
         page = client.get(f"/coordination/mois/{bad}")
         assert page.status_code == 404 and "Page introuvable" in page.text
@@ -300,7 +289,7 @@ def test_coordinator_approves_one_swap_and_rejects_another(
     client: TestClient, session: Session, job_runner: JobRunner, clock: FrozenClock
 ) -> None:
     booking = make_booking_scenario(client, session, job_runner)
-    _coordinator(client, session, booking)
+    signed_in_coordinator(client, session, booking.scenario.territory)
     first = _taken_offer(client, session, booking)
     page = client.get("/coordination/echanges")
     assert f'action="/coordination/echanges/{first}/approbation"' in page.text
@@ -324,7 +313,7 @@ def test_cancelled_shift_leaves_a_gap_that_the_coordinator_fills(
     client: TestClient, session: Session, job_runner: JobRunner, clock: FrozenClock
 ) -> None:
     booking = make_booking_scenario(client, session, job_runner)
-    _coordinator(client, session, booking)
+    signed_in_coordinator(client, session, booking.scenario.territory)
     shifts = _shifts(session, booking.rotation_id)
     shift = next(s for s in shifts if s.day == date(2027, 1, 20))
     url = f"/coordination/gardes/{shift.id}"
