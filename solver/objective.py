@@ -3,38 +3,45 @@
 Coverage comes first and alone (`uncovered`); the other terms are summed into the
 objective of the second stage, once coverage is held at its best. `solve` reports each
 term's value so a roster's cost can be read term by term.
+
+Terms after coverage are given as builders: a term's variables and constraints enter the
+model only when a stage first needs it, so earlier stages do not carry them.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Callable
 
 from ortools.sat.python import cp_model
 
 from solver.config import SolverConfig
 from solver.instance import Assignment, Instance
 from solver.shares import bands
+from solver.spacing import crowding
 from solver.variables import Terms, Variables
 
 ObjectiveTerms = dict[str, cp_model.LinearExprT]
+TermBuilders = dict[str, Callable[[], cp_model.LinearExprT]]
 
 
-def build_terms(
+def term_builders(
     model: cp_model.CpModel, instance: Instance, v: Variables, config: SolverConfig
-) -> ObjectiveTerms:
-    """The penalty terms after coverage, in decreasing order of weight."""
+) -> TermBuilders:
+    """Builders of the penalty terms after coverage, in decreasing order of weight."""
     w = config.weights
-    terms: ObjectiveTerms = {
-        "fairness": fairness(model, instance, v, config),
-        "avoided_day": w.avoided_day * avoided_days(instance, v),
-        "preferred_day_missed": w.preferred_day_missed * preferred_days_missed(instance, v),
+    builders: TermBuilders = {
+        "fairness": lambda: fairness(model, instance, v, config),
+        "avoided_day": lambda: w.avoided_day * avoided_days(instance, v),
+        "preferred_day_missed": lambda: w.preferred_day_missed * preferred_days_missed(instance, v),
     }
     if instance.previous_roster:
-        terms["stability"] = w.stability * changes(instance, v)
-    if w.spacing and config.spacing_window_days > instance.rules.min_rest_days + 1:
-        terms["spacing"] = w.spacing * crowding(model, instance, v, config.spacing_window_days)
-    return terms
+        builders["stability"] = lambda: w.stability * changes(instance, v)
+    window = config.spacing_window_days
+    if w.spacing and window > instance.rules.min_rest_days + 1:
+        builders["spacing"] = lambda: w.spacing * crowding(model, instance, v, window)
+    return builders
 
 
 def demand_shifts(instance: Instance, v: Variables) -> list[tuple[list[cp_model.IntVar], int]]:
@@ -131,31 +138,3 @@ def changes(instance: Instance, v: Variables) -> cp_model.LinearExprT:
     kept = [var for a, var in v.assign.items() if a in previous]
     added = [var for a, var in v.assign.items() if a not in previous]
     return len(kept) - sum(kept) + sum(added)
-
-
-def crowding(
-    model: cp_model.CpModel, instance: Instance, v: Variables, window_days: int
-) -> cp_model.LinearExprT:
-    """Pairs of on-call days closer than `window_days`, each weighted by how much closer.
-
-    Two on-call days `k` days apart (`k < window_days`) cost `window_days - k`: the number
-    of windows of `window_days` consecutive days holding both. Pairs inside the rest period
-    cannot happen and get no variable. One boolean per possible pair, implied by the two
-    days (a clause), which propagates far better than a sum over each window.
-    """
-    rest = instance.rules.min_rest_days
-    penalties = []
-    for pid in v.shifts_by_practitioner:
-        days = v.days_of(pid)
-        for i, first in enumerate(days):
-            for second in days[i + 1 :]:
-                k = (second - first).days
-                if k >= window_days:
-                    break
-                if k <= rest:
-                    continue
-                terms = [(1, x) for d in (first, second) for x in v.worked[(pid, d)]]
-                name = f"crowded[{pid},{first},{second}]"
-                pair = v.new_excess(model, terms, -1, 1, name)
-                penalties.append((window_days - k) * pair)
-    return sum(penalties)

@@ -28,14 +28,15 @@ class Derived:
     """A variable whose best value follows from others.
 
     kind "excess": `var >= sum(coef * x) + constant`, `var >= 0`, minimised by the objective;
-    kind "any": `var == max(x)`.
+    kind "flow": `var == sum(coef * x) + constant` for every valid roster, by constraints the
+    caller adds; kind "any": `var == max(x)`.
     """
 
     var: cp_model.IntVar
     terms: Terms
     constant: int
     upper: int
-    kind: Literal["excess", "any"]
+    kind: Literal["excess", "flow", "any"]
 
     def value(self, values: dict[int, int]) -> int:
         """The value this variable takes given the values of its terms (by variable index)."""
@@ -66,6 +67,14 @@ class Variables:
         var = model.new_int_var(0, upper, name)
         model.add(sum(coef * x for coef, x in terms) + constant <= var)
         self.derived.append(Derived(var, terms, constant, upper, "excess"))
+        return var
+
+    def new_flow(
+        self, model: cp_model.CpModel, terms: Terms, constant: int, name: str
+    ) -> cp_model.IntVar:
+        """A boolean worth `sum(coef * x) + constant` in a valid roster (caller constrains it)."""
+        var = model.new_bool_var(name)
+        self.derived.append(Derived(var, terms, constant, 1, "flow"))
         return var
 
     def values_from(self, roster: set[Assignment]) -> dict[int, int]:
