@@ -90,8 +90,9 @@ class BuiltModel:
         """Hint every variable, derived ones included, with its value for `roster`."""
         self.model.clear_hints()
         values = self.variables.values_from(roster)
-        for var in [*self.variables.assign.values(), *(d.var for d in self.variables.derived)]:
-            self.model.add_hint(var, values[var.index])
+        hint = self.model.proto.solution_hint
+        hint.vars.extend(list(values))
+        hint.values.extend(list(values.values()))
 
 
 def build_model(instance: Instance, config: SolverConfig) -> BuiltModel:

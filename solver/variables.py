@@ -54,6 +54,9 @@ class Variables:
     worked: dict[tuple[str, dt.date], list[cp_model.IntVar]]
     shifts_by_practitioner: dict[str, list[Assignment]]
     derived: list[Derived] = field(default_factory=list)
+    last_values: dict[tuple[frozenset[Assignment], int], dict[int, int]] = field(
+        default_factory=dict
+    )
 
     def days_of(self, practitioner: str) -> list[dt.date]:
         """Sorted days on which the practitioner has at least one candidate shift."""
@@ -78,10 +81,16 @@ class Variables:
         return var
 
     def values_from(self, roster: set[Assignment]) -> dict[int, int]:
-        """Value of every variable (by index) for a roster of candidate shifts."""
+        """Value of every variable (by index) for a roster of candidate shifts (the last
+        roster's values are kept: each stage asks for them several times)."""
+        key = (frozenset(roster), len(self.derived))
+        if key in self.last_values:
+            return self.last_values[key]
         values = {var.index: int(a in roster) for a, var in self.assign.items()}
         for d in self.derived:
             values[d.var.index] = d.value(values)
+        self.last_values.clear()
+        self.last_values[key] = values
         return values
 
 
