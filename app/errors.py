@@ -34,6 +34,8 @@ class DomainError(Exception):
 
     status = 400
     code = "bad_request"
+    retry_after: int | None = None
+    """Seconds sent as ``Retry-After`` instead of the status's default, when set."""
 
     def __init__(self, message: str, *, field: str | None = None) -> None:
         super().__init__(message)
@@ -179,7 +181,9 @@ async def _domain_error(request: Request, exc: Exception) -> Response:
     if page is not None:
         return page
     fields = [FieldError(field=exc.field, message=exc.message)] if exc.field else []
-    return _render(exc.status, ErrorBody(code=exc.code, message=exc.message, fields=fields))
+    headers = None if exc.retry_after is None else {"Retry-After": str(exc.retry_after)}
+    body = ErrorBody(code=exc.code, message=exc.message, fields=fields)
+    return _render(exc.status, body, headers)
 
 
 async def _validation_error(request: Request, exc: Exception) -> Response:

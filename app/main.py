@@ -24,6 +24,7 @@ from app.db import (
 )
 from app.docs import install_docs
 from app.errors import install_error_handlers
+from app.events.service import channel_name, relay_notice
 from app.feeds.router import router as feeds_router
 from app.notifications.router import router as notifications_router
 from app.notifications.worker import NotificationWorker
@@ -80,9 +81,10 @@ def _use_database(app: FastAPI, factory: sessionmaker[Session], limits: PoolLimi
 
 
 def _freshness(engine: Engine) -> Freshness:
-    """How this process hears that users or tokens changed (see ``app.revocation``)."""
+    """How this process hears that users or tokens changed (see ``app.revocation``); on
+    PostgreSQL its listener also relays the live events written by every process."""
     if engine.dialect.name == "postgresql":
-        listener = NotifyListener(engine.url)
+        listener = NotifyListener(engine.url, relays=[(channel_name, relay_notice)])
         listener.wait_connected(timeout=LISTENER_START_SECONDS)
         return listener
     database = engine.url.database

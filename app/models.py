@@ -5,6 +5,7 @@ from app.availability.models import Absence, Preference
 from app.base import Base
 from app.coverage.models import CoverageRule
 from app.cpts.models import Cpts, ProfessionSetting, Sector
+from app.events.models import StreamEvent
 from app.feeds.models import FeedToken
 from app.notifications.models import Notification, NotificationChannel
 from app.pharmacies.models import Pharmacy
@@ -40,6 +41,7 @@ __all__ = [
     "SignInLink",
     "SignInRequest",
     "Slot",
+    "StreamEvent",
     "SwapOffer",
     "User",
     "WebSession",

@@ -15,6 +15,9 @@ stamp before the change's own answer is sent:
   The changing request answers only once every listener connected to the database has
   acknowledged (at most ``ACK_WAIT_SECONDS``). A process whose listener is not connected
   has no stamp: it trusts no cache entry and resolves every token from the database.
+
+The same listening connection also relays other channels' notices to their handlers (the
+live events of ``app.events``), so that a process holds one listener, not one per concept.
 """
 
 import logging
@@ -22,6 +25,7 @@ import os
 import secrets
 import threading
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +46,9 @@ WATCHED = (User, ApiToken)
 ACK_WAIT_SECONDS = 2.0
 RECONNECT_SECONDS = 1.0
 LISTENER_NAME = "cpts-snp-auth"
+
+Relay = tuple[Callable[[str], str], Callable[[psycopg.Connection[Any], str], None]]
+"""A channel to relay: its name in a schema, and the handler of its notices' payloads."""
 
 
 class Freshness:
@@ -87,7 +94,8 @@ def bump_epoch(path: Path) -> None:
 class NotifyListener(Freshness):
     """PostgreSQL: a thread listening for auth changes on its own connection."""
 
-    def __init__(self, url: URL) -> None:
+    def __init__(self, url: URL, relays: Sequence[Relay] = ()) -> None:
+        self._relays = relays
         self._conninfo = url.set(drivername="postgresql").render_as_string(hide_password=False)
         self._generation = 0
         self._connected = False
@@ -154,10 +162,14 @@ class NotifyListener(Freshness):
     def _listen(self) -> None:
         with psycopg.connect(self._conninfo, autocommit=True) as conn:
             row = conn.execute("SELECT current_schema()").fetchone()
-            channel = channel_name(str(row[0]) if row else "")
+            schema = str(row[0]) if row else ""
+            channel = channel_name(schema)
             conn.execute("SELECT set_config('application_name', %s, false)", (listener(channel),))
             conn.execute(f'LISTEN "{channel}"')
             conn.execute(f'LISTEN "{channel}_ack"')
+            handlers = {name(schema): handle for name, handle in self._relays}
+            for relayed in handlers:
+                conn.execute(f'LISTEN "{relayed}"')
             with self._changed:
                 self.channel = channel
                 self._connected = True
@@ -166,9 +178,22 @@ class NotifyListener(Freshness):
             while not self._stop.is_set():
                 # The generator holds the connection: acknowledge only once it has returned.
                 for notice in list(conn.notifies(timeout=0.5, stop_after=1)):
-                    self._heard(conn, channel, notice)
+                    self._heard(conn, channel, notice, handlers)
 
-    def _heard(self, conn: psycopg.Connection[Any], channel: str, notice: psycopg.Notify) -> None:
+    def _heard(
+        self,
+        conn: psycopg.Connection[Any],
+        channel: str,
+        notice: psycopg.Notify,
+        handlers: dict[str, Callable[[psycopg.Connection[Any], str], None]],
+    ) -> None:
+        handle = handlers.get(notice.channel)
+        if handle is not None:
+            try:
+                handle(conn, notice.payload)
+            except Exception:  # one bad relay must not stop revocations from being heard
+                logger.exception("relaying a notice of %s failed", notice.channel)
+            return
         if notice.channel == channel:
             with self._changed:
                 self._generation += 1

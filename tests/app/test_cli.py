@@ -86,4 +86,6 @@ def test_purge_command_runs_on_an_empty_database(
 ) -> None:
     main(["migrate"])
     main(["purge"])
-    assert "blanked on 0 referral(s)" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "blanked on 0 referral(s)" in out
+    assert "0 live event(s) older than 7 days deleted" in out

@@ -1,0 +1,1 @@
+"""The live event stream: events written in their transaction, pushed after its commit."""
