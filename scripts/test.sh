@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # One command for a fresh machine: install, then lint, format check, type check and tests.
-# Tests run on SQLite, and on PostgreSQL too when TEST_DATABASE_URL is set. The browser
-# tests need Debian's Chromium: installed here when missing (as root, or through sudo).
+# Tests run on SQLite, and on PostgreSQL too when TEST_DATABASE_URL is set, in two pytest-xdist
+# workers (pass -n 0 to run them in one process). The browser tests need Debian's Chromium:
+# installed here when missing (as root, or through sudo).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ ! -x "${CHROMIUM:-/usr/bin/chromium}" ]; then
@@ -13,4 +14,4 @@ bash scripts/setup.sh
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 .venv/bin/mypy
-.venv/bin/pytest "$@"
+.venv/bin/pytest -n 2 "$@"
