@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.datastructures import State
 
 from app import health
 from app.auth import PrincipalCache
@@ -105,55 +106,74 @@ def create_app(
     settings: Settings | None = None, session_factory: sessionmaker[Session] | None = None
 ) -> FastAPI:
     """Build the API; tests pass their own session factory, the server builds one."""
-    settings = settings or get_settings()
+    app = build_app()
+    configure(app, settings or get_settings(), session_factory)
+    return app
+
+
+def configure(
+    app: FastAPI, settings: Settings, session_factory: sessionmaker[Session] | None = None
+) -> None:
+    """Give ``app`` its settings and fresh state: empty caches, and the database (built from
+    the settings at startup unless ``session_factory`` is given). Configuring an app again
+    forgets all it held, so the tests configure one built app afresh for each test."""
     logging.basicConfig(level=settings.log_level.upper())
-
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = background_engine = None
-        background_factory = session_factory
-        if session_factory is None:
-            limits = PoolLimits.from_settings(settings)
-            engine = make_engine(settings.database_url, limits=limits)
-            _use_database(app, make_session_factory(engine), limits)
-            app.state.principals = PrincipalCache(_freshness(engine))
-            background_engine = _background_engine(engine, settings.database_url, limits)
-            background_factory = make_session_factory(background_engine)
-        assert background_factory is not None
-        runner = (
-            JobRunner(background_factory, grace_seconds=settings.solver_grace_seconds)
-            if settings.run_jobs
-            else None
-        )
-        if runner is not None:
-            runner.start()
-        notifier = _notifier(settings, background_factory)
-        if notifier is not None:
-            notifier.start()
-        yield
-        if notifier is not None:
-            notifier.stop()
-        if runner is not None:
-            runner.stop()
-        app.state.principals.freshness.stop()
-        if background_engine is not None and background_engine is not engine:
-            background_engine.dispose()
-        if engine is not None:
-            engine.dispose()
-
-    app = FastAPI(
-        title="cpts-snp",
-        version="0.1.0",
-        description=DESCRIPTION,
-        lifespan=lifespan,
-        docs_url=None,
-        redoc_url=None,
-    )
+    app.state = State()
     app.state.settings = settings
+    app.state.own_database = session_factory is None
     app.state.open_slots = OpenSlotCache()
     app.state.principals = PrincipalCache()
     if session_factory is not None:
         _use_database(app, session_factory, PoolLimits.from_settings(settings))
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Open the database the app owns and start its background work; stop them after."""
+    settings: Settings = app.state.settings
+    engine = background_engine = None
+    if app.state.own_database:
+        limits = PoolLimits.from_settings(settings)
+        engine = make_engine(settings.database_url, limits=limits)
+        _use_database(app, make_session_factory(engine), limits)
+        app.state.principals = PrincipalCache(_freshness(engine))
+        background_engine = _background_engine(engine, settings.database_url, limits)
+        background_factory = make_session_factory(background_engine)
+    else:
+        background_factory = app.state.session_factory
+    runner = (
+        JobRunner(background_factory, grace_seconds=settings.solver_grace_seconds)
+        if settings.run_jobs
+        else None
+    )
+    if runner is not None:
+        runner.start()
+    notifier = _notifier(settings, background_factory)
+    if notifier is not None:
+        notifier.start()
+    yield
+    if notifier is not None:
+        notifier.stop()
+    if runner is not None:
+        runner.stop()
+    app.state.principals.freshness.stop()
+    if background_engine is not None and background_engine is not engine:
+        background_engine.dispose()
+    if engine is not None:
+        engine.dispose()
+
+
+def build_app() -> FastAPI:
+    """The API's routes, error handlers and documentation, to :func:`configure` before use.
+    FastAPI analyses an app's routes on their first requests: one built app saves that."""
+    app = FastAPI(
+        title="cpts-snp",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=_lifespan,
+        docs_url=None,
+        redoc_url=None,
+    )
     install_error_handlers(app)
     install_docs(app)
     install_openapi(app)

@@ -6,9 +6,11 @@ Each PostgreSQL run works in a schema of its own, so parallel runs never collide
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from hypothesis import settings as hypothesis_settings
 from sqlalchemy import Connection, Engine
@@ -16,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.clock import get_now
 from app.config import Settings
-from app.main import create_app
+from app.main import build_app, configure
 from app.rotations.jobs import JobRunner
 from app.rotations.solver_process import SolverProcess
 from app.schema import upgrade
@@ -67,11 +69,33 @@ def session(session_factory: sessionmaker[Session]) -> Iterator[Session]:
         yield s
 
 
+@pytest.fixture(scope="session")
+def built_app() -> FastAPI:
+    """The API's routes, built once per test process: FastAPI analyses an app's routes on
+    their first requests, which took most of a short test's time."""
+    return build_app()
+
+
+@contextmanager
+def configured_client(
+    app: FastAPI,
+    settings: Settings,
+    session_factory: sessionmaker[Session],
+    *,
+    raise_server_exceptions: bool = False,
+) -> Iterator[TestClient]:
+    """``app`` configured afresh (``settings``, empty caches, no dependency override) on the
+    test's transaction, started until the block ends."""
+    configure(app, settings, session_factory=session_factory)
+    app.dependency_overrides.clear()
+    with TestClient(app, raise_server_exceptions=raise_server_exceptions) as test_client:
+        yield test_client
+
+
 @pytest.fixture
-def client(session_factory: sessionmaker[Session]) -> Iterator[TestClient]:
+def client(built_app: FastAPI, session_factory: sessionmaker[Session]) -> Iterator[TestClient]:
     """The API, wired to the test's transaction."""
-    app = create_app(Settings(run_jobs=False), session_factory=session_factory)
-    with TestClient(app, raise_server_exceptions=False) as test_client:
+    with configured_client(built_app, Settings(run_jobs=False), session_factory) as test_client:
         yield test_client
 
 

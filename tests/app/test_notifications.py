@@ -9,6 +9,7 @@ from ipaddress import IPv4Network
 from pathlib import Path
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -38,7 +39,7 @@ from tests.app.notification_receivers import (
 )
 from tests.app.rotation_scenarios import make_scenario, solved_rotation
 from tests.app.slot_scenarios import PATIENT, BookingScenario, book, make_booking_scenario
-from tests.conftest import FrozenClock
+from tests.conftest import FrozenClock, configured_client
 from tests.databases import BACKENDS, drop_database, fresh_database
 from tests.factories import make_user_headers
 
@@ -49,10 +50,12 @@ LOOPBACK = [IPv4Network("127.0.0.1/32")]
 
 
 @pytest.fixture
-def client(session_factory: sessionmaker[Session]) -> Iterator[TestClient]:
+def client(built_app: FastAPI, session_factory: sessionmaker[Session]) -> Iterator[TestClient]:
     """The API, allowing webhooks to the test receivers on 127.0.0.1."""
     settings = Settings(run_jobs=False, webhook_allowed_networks=LOOPBACK)
-    with TestClient(create_app(settings, session_factory=session_factory)) as test_client:
+    with configured_client(
+        built_app, settings, session_factory, raise_server_exceptions=True
+    ) as test_client:
         yield test_client
 
 
