@@ -53,6 +53,11 @@ class Settings(BaseSettings):
     sign_in_requests_per_address: int = Field(default=5, ge=1)
     sign_in_requests_per_ip: int = Field(default=30, ge=1)
     sign_in_rate_window_minutes: float = Field(default=60.0, gt=0)
+    message_unread_delay_minutes: float = Field(
+        default=10.0, gt=0, description="a referral message unread this long is notified"
+    )
+    message_posts_per_window: int = Field(default=20, ge=1)
+    message_rate_window_seconds: int = Field(default=60, ge=1)
 
     @field_validator("webhook_allowed_networks", mode="before")
     @classmethod

@@ -70,6 +70,20 @@ class Unavailable(DomainError):
     code = "unavailable"
 
 
+class TooManyRequests(DomainError):
+    """Too many requests of one kind from one caller: retry after ``retry_after`` seconds
+    (by default the status's ``Retry-After``)."""
+
+    status = 429
+    code = "too_many_requests"
+
+    def __init__(
+        self, message: str, *, field: str | None = None, retry_after: int | None = None
+    ) -> None:
+        super().__init__(message, field=field)
+        self.retry_after = retry_after
+
+
 class HardRuleBroken(Conflict):
     """A roster change that breaks a hard on-call rule (unless forced with a reason)."""
 

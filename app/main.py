@@ -27,6 +27,7 @@ from app.docs import install_docs
 from app.errors import install_error_handlers
 from app.events.service import channel_name, relay_notice
 from app.feeds.router import router as feeds_router
+from app.messaging.router import router as messaging_router
 from app.notifications.router import router as notifications_router
 from app.notifications.worker import NotificationWorker
 from app.openapi import install_openapi
@@ -49,6 +50,7 @@ from app.web import (
     coordination_month_pages,
     indicator_pages,
     map_pages,
+    message_pages,
     pharmacy_pages,
     planning_pages,
     practitioner_admin_pages,
@@ -191,12 +193,14 @@ def build_app() -> FastAPI:
         oncall_router,
         slots_router,
         referrals_router,
+        messaging_router,
         notifications_router,
         stats_router,
         feeds_router,
         signin_pages.router,
         pharmacy_pages.router,
         practitioner_pages.router,
+        message_pages.router,
         planning_pages.router,
         coordination_month_pages.router,
         coordination_build_pages.router,

@@ -7,6 +7,7 @@ from app.coverage.models import CoverageRule
 from app.cpts.models import Cpts, ProfessionSetting, Sector
 from app.events.models import StreamEvent
 from app.feeds.models import FeedToken
+from app.messaging.models import Message, ThreadRead
 from app.notifications.models import Notification, NotificationChannel
 from app.pharmacies.models import Pharmacy
 from app.practitioners.models import Practitioner, practitioner_sectors
@@ -27,6 +28,7 @@ __all__ = [
     "FeedToken",
     "Gap",
     "Job",
+    "Message",
     "Notification",
     "NotificationChannel",
     "Pharmacy",
@@ -43,6 +45,7 @@ __all__ = [
     "Slot",
     "StreamEvent",
     "SwapOffer",
+    "ThreadRead",
     "User",
     "WebSession",
     "practitioner_sectors",

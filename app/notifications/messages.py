@@ -246,3 +246,22 @@ def sign_in_link(*, cpts_name: str, link: str, valid_minutes: float) -> Message:
         ],
         {},
     )
+
+
+def message_unread(
+    referral: Referral, *, author_name: str, posted_at: datetime, zone: ZoneInfo
+) -> Message:
+    """To a participant of a referral's thread: a message waits unread (never its text)."""
+    return _message(
+        Event.message_unread,
+        f"Message non lu sur l'orientation n° {referral.id}",
+        [
+            "Bonjour,",
+            "",
+            f"{author_name} vous a écrit le {french_instant(posted_at, zone)} au sujet de "
+            f"l'orientation n° {referral.id} ; ce message n'est pas encore lu.",
+            "",
+            "Le message est à lire dans l'application SNP.",
+        ],
+        {"referral_id": referral.id, "posted_at": posted_at.isoformat()},
+    )

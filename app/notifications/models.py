@@ -30,6 +30,7 @@ class Event(StrEnum):
     coverage_gap = "coverage_gap"
     invitation = "invitation"
     sign_in_link = "sign_in_link"
+    message_unread = "message_unread"
 
 
 class DeliveryStatus(StrEnum):

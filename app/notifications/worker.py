@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.base import utcnow
 from app.config import Settings
 from app.db import declare_write_intent
+from app.messaging import service as messaging
 from app.notifications import service
 from app.notifications.delivery import (
     DeliveryError,
@@ -37,6 +38,7 @@ logger = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=5)
 REMINDER_EVERY = timedelta(minutes=5)
+UNREAD_EVERY = timedelta(minutes=1)
 BATCH = 50
 
 PENDING, SENDING = DeliveryStatus.pending.value, DeliveryStatus.sending.value
@@ -60,6 +62,7 @@ class NotificationWorker:
         self._clock = clock
         self._poll = poll_seconds
         self._next_reminders: datetime | None = None
+        self._next_unread: datetime | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -79,6 +82,7 @@ class NotificationWorker:
         while not self._stop.is_set():
             try:
                 self.write_reminders()
+                self.write_unread_notices()
                 self.release_stale()
                 self.run_pending()
             except Exception:
@@ -94,6 +98,19 @@ class NotificationWorker:
             declare_write_intent(session)
             written = service.enqueue_reminders(session, now=now)
         self._next_reminders = now + REMINDER_EVERY
+        return written
+
+    def write_unread_notices(self) -> int:
+        """Notify referral messages unread past the configured delay, at most every
+        ``UNREAD_EVERY``; returns how many rows were written."""
+        now = self._clock()
+        if self._next_unread is not None and now < self._next_unread:
+            return 0
+        delay = timedelta(minutes=self._settings.message_unread_delay_minutes)
+        with self._sessions() as session, session.begin():
+            declare_write_intent(session)
+            written = messaging.enqueue_unread_notices(session, now=now, delay=delay)
+        self._next_unread = now + UNREAD_EVERY
         return written
 
     def run_pending(self, limit: int | None = None) -> int:

@@ -15,6 +15,7 @@ from app import audit
 from app.auth import Principal
 from app.cpts.models import Cpts
 from app.errors import Conflict, Forbidden, NotFound, RuleViolation
+from app.messaging.models import Message
 from app.notifications import service as notify
 from app.pagination import PageParams, paginate
 from app.practitioners.models import Practitioner
@@ -304,7 +305,8 @@ def purge_identities(
     session: Session, *, now: datetime, cpts_id: int | None = None, actor: Principal | None = None
 ) -> int:
     """Blank the identity fields of referrals whose slot is older than the retention period
-    of their CPTS; the anonymous record stays for indicators. Returns how many."""
+    of their CPTS, and the text of their thread's messages; the anonymous record stays for
+    indicators. Returns how many."""
     purged = 0
     territories = select(Cpts) if cpts_id is None else select(Cpts).where(Cpts.id == cpts_id)
     for cpts in session.scalars(territories):
@@ -322,6 +324,12 @@ def purge_identities(
             referral.note = None
             referral.purged_at = now
         if due:
+            session.execute(
+                update(Message)
+                .where(Message.referral_id.in_([r.id for r in due]))
+                .values(body=None)
+                .execution_options(synchronize_session=False)
+            )
             audit.record(
                 session,
                 actor=actor,

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from app.auth import Principal, hash_token
 from app.config import Settings
 from app.cpts.models import Cpts
-from app.errors import DomainError, NotFound, RuleViolation
+from app.errors import DomainError, NotFound, RuleViolation, TooManyRequests
 from app.notifications import messages
 from app.notifications import service as notify
 from app.notifications.models import ChannelKind, NotificationChannel
@@ -26,13 +26,6 @@ from app.tenancy import get_owned
 from app.users.models import Role, User
 
 LINK_PATH = "/connexion/lien/"
-
-
-class TooManyRequests(DomainError):
-    """Too many sign-in links asked for one address or from one IP address."""
-
-    status = 429
-    code = "too_many_requests"
 
 
 class LinkUnusable(DomainError):

@@ -18,6 +18,8 @@ from app.clock import NowDep
 from app.config import Settings
 from app.db import SessionDep, declare_write_intent, route_writes
 from app.errors import Forbidden, Unauthorized, retry_after
+from app.messaging import service as messaging
+from app.messaging.schemas import UnreadSummary
 from app.signin import service
 from app.users.models import Role
 from app.web.templating import render
@@ -48,6 +50,10 @@ ERROR_PAGES = {
     ),
 }
 CODE_PAGES = {
+    "too_many_messages": (
+        "Trop de messages",
+        "Vous avez envoyé beaucoup de messages en peu de temps : réessayez dans une minute.",
+    ),
     "csrf_rejected": (
         "Formulaire expiré",
         "Ce formulaire a expiré. Rechargez la page, puis recommencez.",
@@ -76,12 +82,14 @@ class CsrfRejected(Forbidden):
 
 @dataclass(frozen=True)
 class WebUser:
-    """The signed-in user of a page: their principal, session and CSRF token."""
+    """The signed-in user of a page: their principal, session, CSRF token and unread
+    messages (the navigation's badges)."""
 
     principal: Principal
     session_id: int
     display_name: str
     csrf: str
+    unread: UnreadSummary
 
 
 def _idle(request: Request) -> timedelta:
@@ -102,11 +110,13 @@ def _web_user(
     if found is None:
         return None
     web_session, user = found
+    principal = service.principal_of(user)
     web_user = WebUser(
-        principal=service.principal_of(user),
+        principal=principal,
         session_id=web_session.id,
         display_name=user.display_name,
         csrf=web_session.csrf_token,
+        unread=messaging.unread(session, principal=principal, now=now),
     )
     return web_user, web_session.last_seen_at
 
@@ -131,6 +141,7 @@ async def current_web_user(request: Request, session: SessionDep, now: NowDep) -
             await run_in_threadpool(_touch_apart, factory, web_user.session_id, now)
     request.state.web_user = web_user
     request.state.csrf = web_user.csrf
+    request.state.unread = web_user.unread
     return web_user
 
 

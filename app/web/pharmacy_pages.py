@@ -20,6 +20,7 @@ from app.clock import NowDep
 from app.cpts.models import Sector
 from app.db import SessionDep, writes_on_read
 from app.french import spoken_instant
+from app.messaging import service as messaging
 from app.pagination import PageParams
 from app.practitioners.models import Practitioner
 from app.professions import Profession
@@ -34,6 +35,7 @@ from app.types import EntityId
 from app.web.deps import PageRoute, PharmacistPage, SignedForm, WebUser
 from app.web.forms import FormErrors, parse_model, text
 from app.web.templating import render
+from app.web.threads import thread_view, unread_now
 from app.web.views import practitioners_by_id, todays_referrals, zone_of
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -262,15 +264,30 @@ async def book(
     return await run_in_threadpool(_book, request, session, user, now, form)
 
 
-def _confirmation(session: Session, user: WebUser, now: datetime, referral_id: int) -> Any:
+def confirmation_context(
+    session: Session,
+    user: WebUser,
+    now: datetime,
+    referral_id: int,
+    draft: str = "",
+    errors: FormErrors | None = None,
+) -> dict[str, Any]:
+    """The referral view: the appointment to read to the patient, and the thread with the
+    practitioner (``draft`` and ``errors``: a refused message back in its form)."""
     referral = referrals.get_referral(session, principal=user.principal, referral_id=referral_id)
     appointment = referrals.appointments(session, referrals=[referral])[referral.id]
     start = appointment.starts_at_local
+    thread = messaging.Thread(messaging.referral_key(referral.id), referral.cpts_id, referral)
+    address = f"/orientations/{referral.id}/messages"
     return {
         "referral": referral,
         "appointment": appointment,
         "local_start": start,
         "spoken": spoken_instant(start, zone=ZoneInfo(appointment.timezone), now=now),
+        "thread": thread_view(
+            session, user, thread, now, address=address, draft=draft, errors=errors
+        ),
+        "unread": unread_now(session, user, now),
     }
 
 
@@ -280,7 +297,7 @@ async def confirmation(
     request: Request, session: SessionDep, now: NowDep, user: PharmacistPage, referral_id: EntityId
 ) -> HTMLResponse:
     """The confirmation to read aloud or print for the patient."""
-    context = await run_in_threadpool(_confirmation, session, user, now, referral_id)
+    context = await run_in_threadpool(confirmation_context, session, user, now, referral_id)
     return render(request, "confirmation.html", context)
 
 

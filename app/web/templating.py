@@ -71,6 +71,7 @@ def render(
         "request": request,
         "me": getattr(request.state, "web_user", None),
         "csrf": getattr(request.state, "csrf", ""),
+        "unread": getattr(request.state, "unread", None),
         **context,
     }
     html = environment.get_template(template).render(values)
