@@ -14,7 +14,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from solver.eligibility import candidate_shifts
-from solver.instance import Instance, Practitioner, month_of
+from solver.instance import Instance, Practitioner, month_of, week_of
 
 ShareKey = tuple[str, bool]  # (practitioner id, special day class)
 
@@ -84,12 +84,19 @@ def bands(instance: Instance) -> dict[ShareKey, Band]:
 
 def _horizon_limit(instance: Instance, p: Practitioner) -> int | None:
     """The most shifts `p` may hold over the horizon: the period maximum, and the monthly
-    maximum of each month the horizon touches less its context shifts."""
+    and weekly maxima of each month and week the horizon touches, less their context
+    shifts (a week or month holds no more shifts than it has days in the horizon)."""
     limits = [] if p.max_shifts_per_period is None else [p.max_shifts_per_period]
-    if p.max_shifts_per_month is not None:
-        firsts = {month_of(d.date): d.date for d in reversed(instance.days)}.values()
-        room = (max(0, p.max_shifts_per_month - instance.context_in_month(p.id, d)) for d in firsts)
-        limits.append(sum(room))
+    for limit, unit_of, context_in in (
+        (p.max_shifts_per_month, month_of, instance.context_in_month),
+        (p.max_shifts_per_week, week_of, instance.context_in_week),
+    ):
+        if limit is not None:
+            days: dict[tuple[int, int], list[dt.date]] = defaultdict(list)
+            for day in instance.days:
+                days[unit_of(day.date)].append(day.date)
+            room = (min(len(ds), max(0, limit - context_in(p.id, ds[0]))) for ds in days.values())
+            limits.append(sum(room))
     return min(limits, default=None)
 
 

@@ -41,6 +41,14 @@ _QUICK_WORK_PER_SHIFT = 1 / 1000
 """...and at most this many deterministic seconds per candidate shift (at least 1 s):
 enough for that search to reach its best rosters on the bench's instances."""
 
+_QUICK: dict[str, int | bool] = {"linearization_level": 0, "max_presolve_iterations": 1}
+"""The search without the linear relaxation, after one presolve pass: the default three
+cost more wall time than the search itself on these models (and do not count as work)."""
+
+_WITH_RELAXATION: dict[str, int | bool] = {"cp_model_presolve": False}
+"""The search with the linear relaxation, from the quick search's roster: measured
+faster without presolve."""
+
 
 @dataclass
 class _Budget:
@@ -197,21 +205,25 @@ def _search(
     """Minimise the current objective within `work` deterministic seconds; None if no
     solution was found.
 
-    First without the linear relaxation, for a share of the work in proportion to the
-    model's size: on these models that search finds the best rosters fastest, and proves
-    them whenever the bound follows from propagation alone. If it stops short of a proof,
-    the search goes on with the linear relaxation, from its best roster, for the rest of
-    the work: the relaxation proves the bounds propagation cannot (see `spacing.py`).
+    The coverage stage runs CP-SAT as it comes: its relaxation is tight. Later stages
+    search first without the linear relaxation, for a share of the work in proportion to
+    the model's size: on these models that search finds the best rosters fastest, and
+    proves them whenever the bound follows from propagation alone. If it stops short of a
+    proof, the search goes on with the linear relaxation, from its best roster, for the
+    rest of the work: the relaxation proves the bounds propagation cannot (see
+    `spacing.py`).
     """
+    if coverage:
+        return _run(built, config, budget, work, coverage, {})
     size = len(built.variables.assign) * _QUICK_WORK_PER_SHIFT
     quick_work = min(work * _QUICK_SHARE, max(1.0, size))
-    quick = _run(built, config, budget, quick_work, coverage, linear=False)
+    quick = _run(built, config, budget, quick_work, coverage, _QUICK)
     if quick is not None and quick.status == "optimal":
         return quick
     if quick is not None:
         built.hint(set(quick.roster))
     spent = quick.work if quick else 0.0
-    full = _run(built, config, budget, work - spent, coverage, linear=True)
+    full = _run(built, config, budget, work - spent, coverage, _WITH_RELAXATION)
     if full is None:
         return quick
     return replace(full, work=full.work + spent)
@@ -223,14 +235,11 @@ def _run(
     budget: _Budget,
     work: float,
     coverage: bool,
-    linear: bool,
+    settings: dict[str, int | bool],
 ) -> _Stage | None:
     """Solve `built` within `work` deterministic seconds, on one thread so that the search
-    is deterministic, with or without the linear relaxation; None if it found no solution.
-
-    Without the relaxation, one presolve pass (the default three cost more wall time than
-    the search itself on these models, and are not counted as work); with it, none (it
-    starts from the first search's roster, and measured faster without).
+    is deterministic, with CP-SAT `settings` on top of its defaults; None if it found no
+    solution.
 
     The wall-clock safety net spares the coverage stage, so that every part gets a roster
     at its best coverage (that stage is quick: its relaxation is tight)."""
@@ -241,11 +250,8 @@ def _run(
         solver.parameters.max_time_in_seconds = max(wall_left, 0.01)
     solver.parameters.relative_gap_limit = 0.0 if coverage else config.relative_gap_limit
     solver.parameters.num_workers = 1
-    if linear:
-        solver.parameters.cp_model_presolve = False
-    else:
-        solver.parameters.linearization_level = 0
-        solver.parameters.max_presolve_iterations = 1
+    for name, value in settings.items():
+        setattr(solver.parameters, name, value)
     solver.parameters.random_seed = config.seed
     solver.parameters.log_search_progress = config.log_search
     status = _STATUS.get(solver.solve(built.model), "unknown")

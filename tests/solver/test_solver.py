@@ -149,6 +149,23 @@ def test_history_debt_is_paid_back() -> None:
     assert loads(result) == {"owes": 3, "owed": 1}
 
 
+def test_a_target_never_exceeds_what_the_weekly_maximum_allows() -> None:
+    owes = gp(
+        "owes",
+        max_shifts_per_week=1,
+        history=History(weekday_shifts=0, weekday_fair_share=6.0),
+    )
+    instance = one_a_day(
+        days=weekdays(7), practitioners=(owes, gp("b"), gp("c")), rules=Rules(min_rest_days=0)
+    )
+    result = solve(instance, FAST)
+    targets = {load.practitioner: load.weekday_target for load in result.loads}
+    assert targets["owes"] == pytest.approx(1.0)
+    assert sum(targets.values()) == pytest.approx(7.0)
+    assert loads(result)["owes"] == 1
+    assert check(instance, result.assignments) == []
+
+
 def test_weekends_are_shared_apart_from_weekdays() -> None:
     days = (Day(MONDAY), Day(MONDAY + dt.timedelta(days=1)),
             Day(MONDAY + dt.timedelta(days=5), "weekend"),
