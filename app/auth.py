@@ -11,7 +11,7 @@ from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from app.db import SessionDep
 from app.errors import Forbidden, Unauthorized, raises
@@ -21,7 +21,7 @@ from app.users.models import ApiToken, Role, User
 TOKEN_PREFIX = "snp_"
 PRINCIPAL_CACHE_SIZE = 10_000
 
-_bearer = HTTPBearer(auto_error=False, description="API token issued by the coordinator")
+bearer_scheme = HTTPBearer(auto_error=False, description="API token issued by the coordinator")
 
 
 def new_token() -> str:
@@ -106,11 +106,25 @@ def _resolve(session: Session, token_hash: str) -> Principal:
     )
 
 
+def token_principal(
+    cache: PrincipalCache, factory: sessionmaker[Session], token_hash: str
+) -> Principal:
+    """The principal of a token: from the cache while fresh, else from a short session of its
+    own (for long-lived requests, such as event streams, that hold no session)."""
+    principal = cache.get(token_hash)
+    if principal is None:
+        stamp = cache.stamp()
+        with factory() as session:
+            principal = _resolve(session, token_hash)
+        cache.put(token_hash, principal, stamp)
+    return principal
+
+
 @raises(Unauthorized)
 async def current_principal(
     request: Request,
     session: SessionDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
 ) -> Principal:
     """Resolve the bearer token to an active user, or answer 401."""
     if credentials is None:

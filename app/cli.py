@@ -30,6 +30,10 @@ def _say(text: str) -> None:
     sys.stdout.write(text + "\n")
 
 
+SHUTDOWN_GRACE_SECONDS = 5
+"""On stop, requests still running after this long (open event streams) are cut."""
+
+
 def _in_transaction(work: Callable[[Session], ResultT]) -> ResultT:
     """Run ``work`` in one committed transaction on the configured database."""
     engine = make_engine(get_settings().database_url)
@@ -61,6 +65,7 @@ def _serve(args: argparse.Namespace) -> None:
         port=args.port or settings.port,
         log_level=settings.log_level,
         workers=args.workers,
+        timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS,
     )
 
 

@@ -59,6 +59,10 @@ class Settings(BaseSettings):
     message_posts_per_window: int = Field(default=20, ge=1)
     message_rate_window_seconds: int = Field(default=60, ge=1)
 
+    events_keepalive_seconds: float = Field(default=15.0, gt=0, le=300)
+    events_streams_per_user: int = Field(default=5, ge=1, le=100)
+    events_streams_per_process: int = Field(default=1000, ge=1, le=100_000)
+
     @field_validator("webhook_allowed_networks", mode="before")
     @classmethod
     def _comma_separated(cls, value: object) -> object:

@@ -25,6 +25,7 @@ from app.db import (
 )
 from app.docs import install_docs
 from app.errors import install_error_handlers
+from app.events.router import router as events_router
 from app.events.service import channel_name, relay_notice
 from app.feeds.router import router as feeds_router
 from app.messaging.router import router as messaging_router
@@ -195,6 +196,7 @@ def build_app() -> FastAPI:
         referrals_router,
         messaging_router,
         notifications_router,
+        events_router,
         stats_router,
         feeds_router,
         signin_pages.router,

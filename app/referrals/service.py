@@ -15,6 +15,7 @@ from app import audit
 from app.auth import Principal
 from app.cpts.models import Cpts
 from app.errors import Conflict, Forbidden, NotFound, RuleViolation
+from app.events import kinds as live
 from app.messaging.models import Message
 from app.notifications import service as notify
 from app.pagination import PageParams, paginate
@@ -109,6 +110,7 @@ def book(
     _audit(session, principal, "create", referral)
     slots_changed(referral.cpts_id)
     notify.referral_booked(session, referral)
+    live.referral_booked(session, referral)
     return referral, False
 
 

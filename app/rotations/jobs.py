@@ -24,6 +24,7 @@ import solver
 from app.base import utcnow
 from app.config import DEFAULT_SOLVER_GRACE_SECONDS
 from app.db import declare_write_intent
+from app.events.kinds import job_progress
 from app.notifications import service as notify
 from app.rotations.models import Job, JobKind, JobStatus, Rotation, RotationChange, Shift
 from app.rotations.solver_process import SolverCrashed, SolverOverran, SolverProcess
@@ -189,6 +190,7 @@ class JobRunner:
                     .where(Job.id == job_id)
                     .values(heartbeat_at=utcnow(), progress=round(progress, 3))
                 )
+                job_progress(session, job_id)
 
         try:
             result: solver.Result = self._solver.call(
@@ -219,6 +221,7 @@ class JobRunner:
                 .where(Job.id == job_id, Job.status == JobStatus.running.value)
                 .values(result=progress.to_dict())
             )
+            job_progress(session, job_id)
 
     def _store(self, job_id: int, solve_input: SolveInput, result: solver.Result) -> None:
         with self._sessions() as session, session.begin():
@@ -233,6 +236,7 @@ class JobRunner:
             job.status = JobStatus.done.value
             job.progress = 1.0
             job.finished_at = utcnow()
+            job_progress(session, job_id)
 
     def _finish(self, job_id: int, *, status: JobStatus, error: str) -> None:
         with self._sessions() as session, session.begin():
@@ -240,6 +244,7 @@ class JobRunner:
             job.status = status.value
             job.error = error
             job.finished_at = utcnow()
+            job_progress(session, job_id)
 
 
 def _describe(exc: Exception) -> str:

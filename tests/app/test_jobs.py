@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.base import utcnow
 from app.config import Settings
 from app.db import make_session_factory
+from app.events.models import StreamEvent
 from app.main import create_app
 from app.rotations.jobs import JobRunner
 from app.rotations.models import Job
@@ -53,6 +54,10 @@ def test_failed_solve_is_reported_and_rotation_left_as_it_was(
     assert detail["solver_figures"] is None
     assert detail["latest_job"]["status"] == "failed"
     assert client.post(f"/v1/rotations/{rotation_id}/solve", headers=headers).status_code == 202
+    told = session.scalars(select(StreamEvent).where(StreamEvent.kind == "job.progress")).all()
+    assert [(e.data["job_id"], e.data["status"]) for e in told][-1] == (job_id, "failed")
+    coordinator = session.get_one(Job, job_id).requested_by
+    assert {e.user_id for e in told} == {coordinator}
 
 
 def test_job_left_running_by_a_dead_server_is_failed(
