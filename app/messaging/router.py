@@ -11,7 +11,7 @@ from app.auth import CurrentUser, Principal
 from app.clock import NowDep
 from app.config import Settings
 from app.db import SessionDep, writes_on_read
-from app.errors import Forbidden, NotFound, RuleViolation, error_responses
+from app.errors import Conflict, Forbidden, NotFound, RuleViolation, error_responses
 from app.messaging import service
 from app.messaging.models import Message
 from app.messaging.schemas import (
@@ -81,7 +81,7 @@ def referral_messages(
     summary="Write in a referral's thread",
     response_model=MessagePublic,
     status_code=status.HTTP_201_CREATED,
-    responses=error_responses(NotFound, Forbidden, service.TooManyMessages),
+    responses=error_responses(NotFound, Forbidden, Conflict, service.TooManyMessages),
 )
 def post_referral_message(
     request: Request,

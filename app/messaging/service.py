@@ -17,7 +17,7 @@ from app import audit
 from app.auth import Principal
 from app.config import Settings
 from app.cpts.models import Cpts
-from app.errors import Forbidden, NotFound, RuleViolation, TooManyRequests
+from app.errors import Conflict, Forbidden, NotFound, RuleViolation, TooManyRequests
 from app.events.service import publish
 from app.messaging.identity import identity_found
 from app.messaging.models import CHANNEL_THREAD, REFERRAL_THREAD, Message, ThreadRead
@@ -177,6 +177,10 @@ def _check_postable(
     if thread.referral is not None:
         if principal.role == Role.coordinator:
             raise Forbidden("the referral's pharmacy and practitioner write in its thread")
+        if thread.referral.purged_at is not None:
+            raise Conflict(
+                f"referral {thread.referral.id} is past its retention period: its thread is closed"
+            )
         return
     if thread.day != local_today(session, thread.cpts_id, now):
         raise RuleViolation("only today's channel takes new messages", field="date")
@@ -214,7 +218,6 @@ def post(
     session.add(message)
     session.flush()
     _audit(session, principal, thread, "write_message", [message.id])
-    _mark(session, principal=principal, thread=thread, up_to=message.id, now=now)
     others = [u for u in participants(session, thread) if u != author.id]
     publish(
         session,

@@ -72,6 +72,7 @@ def _channel_page(
 
 
 @router.get("/canal")
+@writes_on_read
 async def channel(
     request: Request, session: SessionDep, now: NowDep, user: WebUserDep
 ) -> HTMLResponse:
@@ -98,6 +99,7 @@ async def post_to_channel(
 
 
 @router.get("/canal/messages")
+@writes_on_read
 async def channel_fragment(
     request: Request,
     session: SessionDep,

@@ -8,12 +8,14 @@ from datetime import timedelta
 import httpx
 from fastapi.testclient import TestClient
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from app.audit import AuditEntry
+from app.config import Settings
 from app.events.models import StreamEvent
 from app.messaging.service import enqueue_unread_notices
 from app.notifications.models import Notification
+from app.notifications.worker import UNREAD_EVERY, NotificationWorker
 from app.rotations.jobs import JobRunner
 from tests.app.slot_scenarios import BookingScenario, book, make_booking_scenario
 from tests.conftest import FrozenClock
@@ -114,6 +116,8 @@ def test_purge_blanks_the_thread_with_the_patient_identity(
     assert purged.json() == {"purged": 1}
     items = client.get(thread.url, headers=thread.booking.pharmacist).json()["items"]
     assert len(items) == 1 and items[0]["body"] is None
+    closed = say(client, thread.url, thread.booking.pharmacist, "Encore une chose")
+    assert closed.status_code == 409
 
 
 def test_channel_refuses_patient_identity_and_strangers(
@@ -212,6 +216,25 @@ def test_unread_message_is_notified_once_after_the_delay(
     [notice] = notices()
     assert notice.data["referral_id"] == thread.referral_id
     assert "Toujours" not in notice.body and "Secret" not in notice.body
+
+
+def test_the_notification_worker_writes_the_notice_once(
+    client: TestClient,
+    session: Session,
+    session_factory: sessionmaker[Session],
+    job_runner: JobRunner,
+    clock: FrozenClock,
+) -> None:
+    thread = booked_thread(client, session, job_runner)
+    channels = {"email": {"address": "dr@example.org"}, "webhook": None}
+    client.put("/v1/me/notification-channels", headers=thread.practitioner, json=channels)
+    say(client, thread.url, thread.booking.pharmacist, "Vous le prenez ?")
+    settings = Settings(run_jobs=False, message_unread_delay_minutes=5)
+    at = clock.now + timedelta(minutes=5)
+    worker = NotificationWorker(session_factory, settings, clock=lambda: at)
+    assert worker.write_unread_notices() == 1
+    at += UNREAD_EVERY
+    assert worker.write_unread_notices() == 0
 
 
 def test_posting_is_rate_limited_per_user(

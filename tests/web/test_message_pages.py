@@ -39,8 +39,13 @@ def test_pharmacist_and_practitioner_exchange_through_plain_forms(
     booking = make_booking_scenario(client, session, job_runner)
     referral_id, practitioner_id = _booked(client, booking)
     _signed_in_pharmacist(client, session, booking)
+    doctor = booking.practitioner_headers(session, practitioner_id)
+    client.post(f"/v1/referrals/{referral_id}/messages", headers=doctor, json={"body": "Bonjour"})
+    counter = client.get("/orienter")
+    assert f'Orientation n° {referral_id} <span class="badge">1' in counter.text
     view = client.get(f"/orientations/{referral_id}")
-    assert "Messages avec le praticien" in view.text and "Aucun message" in view.text
+    assert "Messages avec le praticien" in view.text and "Bonjour" in view.text
+    assert f'Orientation n° {referral_id} <span class="badge">' not in client.get("/orienter").text
     no_csrf = client.post(f"/orientations/{referral_id}/messages", data={"body": "Retard"})
     assert no_csrf.status_code == 403
     empty = client.post(
@@ -59,7 +64,7 @@ def test_pharmacist_and_practitioner_exchange_through_plain_forms(
     signed_in_practitioner(client, session, booking, practitioner_id)
     day = client.get("/praticien")
     assert f'href="/praticien/patients/{referral_id}"' in day.text
-    assert '<span class="badge">1' in day.text
+    assert '<span class="badge">2' in day.text  # "Bonjour" came from another of its users
     patient = client.get(f"/praticien/patients/{referral_id}")
     assert "dix minutes de retard" in patient.text and "M. D." in patient.text
     assert '<span class="badge">' not in patient.text  # opening the thread read it
@@ -69,8 +74,8 @@ def test_pharmacist_and_practitioner_exchange_through_plain_forms(
         follow_redirects=False,
     )
     assert answered.status_code == 303
-    first_id = int(patient.text.split('data-message-id="')[1].split('"')[0])
-    fragment = client.get(f"/praticien/patients/{referral_id}/messages?apres={first_id}")
+    last_id = int(patient.text.split('data-message-id="')[-1].split('"')[0])
+    fragment = client.get(f"/praticien/patients/{referral_id}/messages?apres={last_id}")
     assert "Bien noté" in fragment.text and "dix minutes" not in fragment.text
     assert "<html" not in fragment.text
     reads = session.scalars(
