@@ -79,7 +79,9 @@ async def _live(
         while not left.done() and not stream.behind:
             waiting = waiting or asyncio.create_task(stream.queue.get())
             timeout = max(0.0, next_check - time.monotonic())
-            done, _ = await asyncio.wait({waiting, left}, timeout=timeout)
+            done, _ = await asyncio.wait(
+                {waiting, left}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
+            )
             if waiting in done:
                 delivery = waiting.result()
                 waiting = None

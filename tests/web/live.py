@@ -15,13 +15,16 @@ from typing import Any
 import httpx
 import uvicorn
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.clock import get_now
 from app.config import Settings
 from app.db import make_session_factory
+from app.events.service import channel_name, relay_notice
 from app.main import create_app
 from app.notifications.worker import NotificationWorker
+from app.revocation import NotifyListener
 from app.rotations.jobs import JobRunner
 from app.rotations.solver_process import SolverProcess
 from app.schema import upgrade
@@ -192,6 +195,22 @@ def _serving(app: object, port: int) -> Iterator[None]:
 
 
 @contextmanager
+def _relaying(engine: Engine, schema: str | None) -> Iterator[None]:
+    """PostgreSQL: the listener a served process runs, relaying committed live events to the
+    pages' streams (the app here gets the test's sessions, so it starts none itself)."""
+    if schema is None:
+        yield
+        return
+    url = engine.url.update_query_dict({"options": f"-csearch_path={schema}"})
+    listener = NotifyListener(url, relays=[(channel_name, relay_notice)])
+    assert listener.wait_connected(timeout=5)
+    try:
+        yield
+    finally:
+        listener.stop()
+
+
+@contextmanager
 def live_server(backend: str, tmp_dir: Path, solver: SolverProcess) -> Iterator[Live]:
     """Start everything; stop and drop everything afterwards."""
     engine, schema = fresh_database(backend, tmp_dir)
@@ -216,7 +235,11 @@ def live_server(backend: str, tmp_dir: Path, solver: SolverProcess) -> Iterator[
             with TestClient(app) as api:
                 world = _world(api, sessions, solver)
             worker = NotificationWorker(sessions, settings, clock=lambda: clock.now)
-            with _serving(app, port), httpx.Client(base_url=url, timeout=30) as client:
+            with (
+                _relaying(engine, schema),
+                _serving(app, port),
+                httpx.Client(base_url=url, timeout=30) as client,
+            ):
                 yield Live(
                     url=url,
                     clock=clock,

@@ -231,6 +231,26 @@ def test_practitioner_records_an_outcome_and_blocks_a_slot(
         live.clock.now = START
 
 
+def test_the_practitioners_day_shows_a_new_referral_without_a_reload(
+    context: BrowserContext, live: Live
+) -> None:
+    offer = live.api.get("/v1/slots", headers=live.pharmacist).json()["items"][0]
+    email = "dr.direct@cabinet.example"
+    user = live.new_user(
+        role=Role.practitioner, name="Dr Direct", practitioner_id=offer["practitioner"]["id"]
+    )
+    live.invite(user, email)
+    page = context.new_page()
+    page.goto(live.last_link(email))
+    page.get_by_role("button", name="Se connecter").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Ma journée")
+    expect(page.locator("html[data-events=open]")).to_have_count(1)
+    page.evaluate("window.notReloaded = true")
+    live.book(offer["slot_id"], patient="L. V.", reason="infection")
+    expect(page.get_by_role("listitem").filter(has_text="L. V.")).to_be_visible()
+    assert page.evaluate("window.notReloaded") is True
+
+
 def test_a_post_without_csrf_token_is_refused(context: BrowserContext, live: Live) -> None:
     page = _pharmacist_page(context, live, "csrf@pharma.example")
     answer = page.request.post(f"{live.url}/deconnexion", form={"x": "1"})
