@@ -5,11 +5,12 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.base import utcnow
-from app.events.broadcast import BROADCASTER, Delivery
+from app.events.broadcast import BROADCASTER, Delivery, StreamsFull, TooManyStreams
 from app.events.models import StreamEvent
 from app.events.service import RETENTION, channel_name, publish, purge_events, relay_notice
 from app.revocation import NotifyListener
@@ -161,3 +162,21 @@ def test_purge_deletes_only_the_events_past_the_retention(session: Session) -> N
     session.flush()
     assert purge_events(session, now=utcnow()) == 1
     assert session.scalars(select(StreamEvent.id)).all() == [recent.id]
+
+
+def test_streams_are_capped_per_user_and_per_process() -> None:
+    async def run() -> tuple[str, str, int]:
+        first = BROADCASTER.open(1, per_user=1, per_process=2)
+        try:
+            with pytest.raises(TooManyStreams) as per_user:
+                BROADCASTER.open(1, per_user=1, per_process=2)
+            second = BROADCASTER.open(2, per_user=1, per_process=2)
+            with pytest.raises(StreamsFull) as per_process:
+                BROADCASTER.open(3, per_user=1, per_process=2)
+            BROADCASTER.close(second)
+            return per_user.value.code, per_process.value.code, per_process.value.status
+        finally:
+            BROADCASTER.close(first)
+
+    assert asyncio.run(run()) == ("too_many_streams", "unavailable", 503)
+    assert TooManyStreams.status == 429 and TooManyStreams.retry_after == StreamsFull.retry_after

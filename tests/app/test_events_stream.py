@@ -9,10 +9,14 @@ from datetime import timedelta
 from itertools import count
 
 import httpx
+from sqlalchemy import update
 
+from app.auth import hash_token
 from app.base import utcnow
+from app.signin.models import WebSession
 from app.slots.models import Slot
-from app.users.models import Role
+from app.users.models import Role, User
+from app.web.deps import SESSION_COOKIE
 from tests.app.live import LiveDatabase, served, served_many
 from tests.app.slot_scenarios import PATIENT
 from tests.app.sse import SseClient
@@ -148,3 +152,32 @@ def test_a_stream_is_refused_without_credential_or_past_its_limit_and_ends_when_
             assert revoked.status_code == 200, revoked.text
             assert stream.ended.wait(3), "the stream outlived its token"
             assert stream.comments, "keep-alives came before the revocation"
+        cookie = _web_session(live, territory.coordinator.id)
+        with _stream(base, {"Cookie": f"{SESSION_COOKIE}={cookie}"}) as page_stream:
+            assert page_stream.status == 200
+            with live.sessions() as session:
+                session.execute(update(WebSession).values(ended_at=utcnow()))
+                session.commit()
+            assert page_stream.ended.wait(3), "the stream outlived its session"
+
+
+def _web_session(live: LiveDatabase, user_id: int) -> str:
+    """A signed-in web session of the user (as the sign-in link opens one); its cookie."""
+    secret = "cookie-secret-of-the-test"
+    with live.sessions() as session:
+        user = session.get_one(User, user_id)
+        now = utcnow()
+        session.add(
+            WebSession(
+                cpts_id=user.cpts_id,
+                user_id=user_id,
+                token_hash=hash_token(secret),
+                csrf_token="csrf",
+                user_agent="test",
+                ip="127.0.0.1",
+                created_at=now,
+                last_seen_at=now,
+            )
+        )
+        session.commit()
+    return secret
