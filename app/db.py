@@ -136,7 +136,7 @@ def make_engine(url: str, *, limits: PoolLimits | None = None, **connect_args: A
 
 def connections_per_process(limits: PoolLimits) -> int:
     """Most PostgreSQL connections one API process opens: its pool at its peak, plus the
-    listener that hears of revocations (see ``app.revocation``)."""
+    listener that hears of revocations and relays live events (see ``app.revocation``)."""
     return limits.size + limits.overflow + 1
 
 

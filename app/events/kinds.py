@@ -1,6 +1,6 @@
 """The events the pages already show, and who receives each (see ``app.events.service``)."""
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from app.events.service import publish
@@ -9,12 +9,9 @@ from app.rotations.models import Job
 from app.users.models import Role, User
 
 
-def _active_users(session: Session, cpts_id: int, *conditions: object) -> list[int]:
-    return list(
-        session.scalars(
-            select(User.id).where(User.cpts_id == cpts_id, User.active.is_(True), *conditions)  # type: ignore[arg-type]
-        )
-    )
+def _active_users(session: Session, cpts_id: int, condition: ColumnElement[bool]) -> list[int]:
+    query = select(User.id).where(User.cpts_id == cpts_id, User.active.is_(True), condition)
+    return list(session.scalars(query))
 
 
 def referral_booked(session: Session, referral: Referral) -> None:
