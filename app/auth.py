@@ -13,8 +13,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.db import SessionDep
-from app.errors import Forbidden, Unauthorized, raises
+from app.errors import Forbidden, Unauthorized, Unavailable, raises
 from app.revocation import NOTICE, Freshness
 from app.users.models import ApiToken, Role, User
 
@@ -85,7 +84,14 @@ class PrincipalCache:
             await run_in_threadpool(self.freshness.after_commit, session)
 
 
-def _resolve(session: Session, token_hash: str) -> Principal:
+def _resolve(factory: sessionmaker[Session], token_hash: str) -> Principal:
+    """Read a token's principal in a short transaction of its own: the connection goes back
+    to the pool at once, whatever the request does next (a search needs none)."""
+    with factory() as session, session.begin():
+        return _principal_of(session, token_hash)
+
+
+def _principal_of(session: Session, token_hash: str) -> Principal:
     row = session.execute(
         select(User.id, User.cpts_id, User.role, User.practitioner_id, User.pharmacy_id)
         .join(ApiToken, ApiToken.user_id == User.id)
@@ -109,21 +115,20 @@ def _resolve(session: Session, token_hash: str) -> Principal:
 def token_principal(
     cache: PrincipalCache, factory: sessionmaker[Session], token_hash: str
 ) -> Principal:
-    """The principal of a token: from the cache while fresh, else from a short session of its
-    own (for long-lived requests, such as event streams, that hold no session)."""
+    """The principal of a token: from the cache while fresh, else read in a short
+    transaction of its own (so neither a search nor a long-lived event stream holds a
+    connection for it)."""
     principal = cache.get(token_hash)
     if principal is None:
         stamp = cache.stamp()
-        with factory() as session:
-            principal = _resolve(session, token_hash)
+        principal = _resolve(factory, token_hash)
         cache.put(token_hash, principal, stamp)
     return principal
 
 
-@raises(Unauthorized)
+@raises(Unauthorized, Unavailable)
 async def current_principal(
     request: Request,
-    session: SessionDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
 ) -> Principal:
     """Resolve the bearer token to an active user, or answer 401."""
@@ -132,10 +137,9 @@ async def current_principal(
     cache: PrincipalCache = request.app.state.principals
     token_hash = hash_token(credentials.credentials)
     principal = cache.get(token_hash)
-    if principal is None:
-        stamp = cache.stamp()
-        principal = await run_in_threadpool(_resolve, session, token_hash)
-        cache.put(token_hash, principal, stamp)
+    if principal is None:  # a cached token costs no thread hop
+        factory = request.app.state.session_factory
+        principal = await run_in_threadpool(token_principal, cache, factory, token_hash)
     return principal
 
 

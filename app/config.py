@@ -30,7 +30,7 @@ class Settings(BaseSettings):
     db_max_overflow: int | None = Field(default=None, ge=0, le=1000)
     db_wait_seconds: float = Field(default=2.0, gt=0, le=60)
     db_write_wait_seconds: float = Field(default=5.0, gt=0, le=60)
-    db_write_queue: int = Field(default=100, ge=0, le=100_000)
+    db_write_queue: int = Field(default=1000, ge=0, le=100_000)
 
     smtp_host: str | None = None
     smtp_port: int = 587

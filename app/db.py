@@ -40,7 +40,7 @@ class PoolLimits:
     overflow: int = 10
     wait_seconds: float = 2.0
     write_wait_seconds: float = 5.0
-    write_queue: int = 100
+    write_queue: int = 1000
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "PoolLimits":

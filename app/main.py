@@ -27,6 +27,7 @@ from app.docs import install_docs
 from app.errors import install_error_handlers
 from app.events.router import router as events_router
 from app.events.service import channel_name, relay_notice
+from app.feeds.cache import FeedCache
 from app.feeds.router import router as feeds_router
 from app.messaging.router import router as messaging_router
 from app.notifications.router import router as notifications_router
@@ -84,7 +85,7 @@ def _use_database(app: FastAPI, factory: sessionmaker[Session], limits: PoolLimi
     app.state.write_gate = write_gate(factory, limits)
 
 
-def _freshness(engine: Engine) -> Freshness:
+def freshness_of(engine: Engine) -> Freshness:
     """How this process hears that users or tokens changed (see ``app.revocation``); on
     PostgreSQL its listener also relays the live events written by every process."""
     if engine.dialect.name == "postgresql":
@@ -125,6 +126,7 @@ def configure(
     app.state.settings = settings
     app.state.own_database = session_factory is None
     app.state.open_slots = OpenSlotCache()
+    app.state.feeds = FeedCache()
     app.state.principals = PrincipalCache()
     if session_factory is not None:
         _use_database(app, session_factory, PoolLimits.from_settings(settings))
@@ -139,7 +141,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         limits = PoolLimits.from_settings(settings)
         engine = make_engine(settings.database_url, limits=limits)
         _use_database(app, make_session_factory(engine), limits)
-        app.state.principals = PrincipalCache(_freshness(engine))
+        app.state.principals = PrincipalCache(freshness_of(engine))
         background_engine = _background_engine(engine, settings.database_url, limits)
         background_factory = make_session_factory(background_engine)
     else:
@@ -180,7 +182,10 @@ def build_app() -> FastAPI:
     install_error_handlers(app)
     install_docs(app)
     install_openapi(app)
-    for router in (
+    for router in (  # the hot paths first: a request is matched against the routes in order
+        slots_router,
+        referrals_router,
+        feeds_router,
         health.router,
         cpts_router,
         users_router,
@@ -192,13 +197,10 @@ def build_app() -> FastAPI:
         rotations_router,
         swap_router,
         oncall_router,
-        slots_router,
-        referrals_router,
         messaging_router,
         notifications_router,
         events_router,
         stats_router,
-        feeds_router,
         signin_pages.router,
         pharmacy_pages.router,
         practitioner_pages.router,

@@ -3,8 +3,8 @@
 Each process caches the principal a token resolves to, so a known valid token costs no
 database round trip. An entry is only trusted while the process's *freshness stamp* is
 the one read before the entry was resolved from the database; any committed change to
-users or API tokens (a revocation, a deactivation, a role change) changes every process's
-stamp before the change's own answer is sent:
+users, API tokens or feed tokens (a revocation, a deactivation, a role change) changes
+every process's stamp before the change's own answer is sent:
 
 - SQLite (one host): the commit rewrites an *epoch file* beside the database, and every
   cached lookup reads that file (a few microseconds). A lookup after the answer reads the
@@ -34,6 +34,7 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import URL
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, UOWTransaction
 
+from app.feeds.models import FeedToken
 from app.users.models import ApiToken, User
 
 logger = logging.getLogger(__name__)
@@ -42,7 +43,7 @@ CHANGED = "auth_changed"
 """``session.info`` key: this transaction changed users or tokens."""
 NOTICE = "auth_notice"
 """``session.info`` key: the channel and payload of the notice this commit sent (PostgreSQL)."""
-WATCHED = (User, ApiToken)
+WATCHED = (User, ApiToken, FeedToken)
 ACK_WAIT_SECONDS = 2.0
 RECONNECT_SECONDS = 1.0
 LISTENER_NAME = "cpts-snp-auth"

@@ -1,7 +1,6 @@
 """Serving a feed over HTTP: ETag and Last-Modified, 304 when the client is up to date,
 and HEAD. Calendar apps poll every hour, so most answers should be an empty 304."""
 
-import hashlib
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 
@@ -9,28 +8,25 @@ from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.responses import Response
 
-from app.feeds.ical import FeedCalendar, render
+from app.feeds.cache import RenderedFeed
 
 MEDIA_TYPE = "text/calendar"  # Starlette appends "; charset=utf-8"
 CACHE_CONTROL = "private, max-age=3600"
 
 
-def calendar_response(request: Request, calendar: FeedCalendar) -> Response:
+def calendar_response(request: Request, feed: RenderedFeed) -> Response:
     """The rendered feed, a 304 if the client's copy is current, or headers only for HEAD."""
-    body = render(calendar).encode()
-    etag = f'"{hashlib.sha256(body).hexdigest()[:32]}"'
-    last_modified = calendar.last_modified.astimezone(UTC).replace(microsecond=0)
     headers = {
-        "ETag": etag,
-        "Last-Modified": format_datetime(last_modified, usegmt=True),
+        "ETag": feed.etag,
+        "Last-Modified": format_datetime(feed.last_modified, usegmt=True),
         "Cache-Control": CACHE_CONTROL,
     }
-    if not_modified(request.headers, etag=etag, last_modified=last_modified):
+    if not_modified(request.headers, etag=feed.etag, last_modified=feed.last_modified):
         return Response(status_code=304, headers=headers)
     if request.method == "HEAD":
-        headers["Content-Length"] = str(len(body))
+        headers["Content-Length"] = str(len(feed.body))
         return Response(media_type=MEDIA_TYPE, headers=headers)
-    return Response(body, media_type=MEDIA_TYPE, headers=headers)
+    return Response(feed.body, media_type=MEDIA_TYPE, headers=headers)
 
 
 def not_modified(headers: Headers, *, etag: str, last_modified: datetime) -> bool:

@@ -5,13 +5,16 @@ from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Query, Request, Response, status
+from fastapi.concurrency import run_in_threadpool
 
-from app.auth import Coordinator, CoordinatorOrPractitioner
+from app.auth import Coordinator, CoordinatorOrPractitioner, hash_token
 from app.clock import NowDep
 from app.db import SessionDep
 from app.errors import Forbidden, NotFound, RuleViolation, error_responses
 from app.feeds import content, service
+from app.feeds.cache import FeedCache, changes_seen, rendered
 from app.feeds.conditional import MEDIA_TYPE, calendar_response
+from app.feeds.ical import FeedCalendar
 from app.feeds.models import FeedKind, FeedToken
 from app.feeds.schemas import CptsFeedCreate, FeedTokenIssued, FeedTokenPublic
 from app.pagination import Page, PageDep
@@ -19,7 +22,7 @@ from app.professions import Profession
 from app.types import EntityId
 
 router = APIRouter(tags=["calendar feeds"])
-EndpointT = TypeVar("EndpointT", bound=Callable[..., Response])
+EndpointT = TypeVar("EndpointT", bound=Callable[..., Any])
 
 FEED_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"content": {MEDIA_TYPE: {}}, "description": "The iCalendar feed"},
@@ -116,18 +119,43 @@ def revoke_feed_token(
     return FeedTokenPublic.model_validate(token)
 
 
+async def _cached_feed(
+    request: Request, render_feed: Callable[[], tuple[int, FeedCalendar]], key: str
+) -> Response:
+    """Answer from the process's rendered copy of the feed, or render it in a worker thread
+    (reading the freshness stamp and change count first, so a change meanwhile voids it)."""
+    cache: FeedCache = request.app.state.feeds
+    freshness = request.app.state.principals.freshness
+    feed = cache.get(key, freshness)
+    if feed is None:
+        async with cache.rendering(key):
+            feed = cache.get(key, freshness)
+            if feed is None:
+                stamp, seen = freshness.stamp(), changes_seen()
+                feed = rendered(*await run_in_threadpool(render_feed))
+                cache.put(key, feed, stamp=stamp, seen=seen)
+    return calendar_response(request, feed)
+
+
 @feed_route("/ical/practitioners/{token}.ics", summary="A practitioner's calendar (iCal)")
-def practitioner_feed(request: Request, session: SessionDep, now: NowDep, token: str) -> Response:
+async def practitioner_feed(
+    request: Request, session: SessionDep, now: NowDep, token: str
+) -> Response:
     """A practitioner's on-call shifts and referred patients (without identity), as iCal."""
-    feed = service.active_feed(session, kind=FeedKind.practitioner, secret=token)
-    calendar = content.practitioner_calendar(
-        session, token=feed, now=now, public_base_url=request.app.state.settings.public_base_url
-    )
-    return calendar_response(request, calendar)
+
+    def render_feed() -> tuple[int, FeedCalendar]:
+        feed = service.active_feed(session, kind=FeedKind.practitioner, secret=token)
+        base_url = request.app.state.settings.public_base_url
+        calendar = content.practitioner_calendar(
+            session, token=feed, now=now, public_base_url=base_url
+        )
+        return feed.cpts_id, calendar
+
+    return await _cached_feed(request, render_feed, f"practitioner:{hash_token(token)}")
 
 
 @feed_route("/ical/cpts/{token}.ics", summary="The CPTS's on-call calendar (iCal)")
-def cpts_feed(
+async def cpts_feed(
     request: Request,
     session: SessionDep,
     now: NowDep,
@@ -136,13 +164,18 @@ def cpts_feed(
     sector_id: Annotated[EntityId | None, Query()] = None,
 ) -> Response:
     """The CPTS's on-call shifts within the token's filters, narrowed by the query's."""
-    feed = service.active_feed(session, kind=FeedKind.cpts, secret=token)
-    calendar = content.cpts_calendar(
-        session,
-        token=feed,
-        now=now,
-        public_base_url=request.app.state.settings.public_base_url,
-        profession=profession,
-        sector_id=sector_id,
-    )
-    return calendar_response(request, calendar)
+
+    def render_feed() -> tuple[int, FeedCalendar]:
+        feed = service.active_feed(session, kind=FeedKind.cpts, secret=token)
+        calendar = content.cpts_calendar(
+            session,
+            token=feed,
+            now=now,
+            public_base_url=request.app.state.settings.public_base_url,
+            profession=profession,
+            sector_id=sector_id,
+        )
+        return feed.cpts_id, calendar
+
+    key = f"cpts:{hash_token(token)}:{profession.value if profession else ''}:{sector_id or ''}"
+    return await _cached_feed(request, render_feed, key)

@@ -41,13 +41,11 @@ def fingerprint(data: ReferralCreate) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def _replay(
-    session: Session, *, pharmacy_id: int, key: str, data: ReferralCreate
-) -> Referral | None:
+def _replay(session: Session, *, pharmacy_id: int, key: str, request: str) -> Referral | None:
     existing = session.scalar(
         select(Referral).where(Referral.pharmacy_id == pharmacy_id, Referral.idempotency_key == key)
     )
-    if existing is not None and existing.request_fingerprint != fingerprint(data):
+    if existing is not None and existing.request_fingerprint != request:
         raise RuleViolation(
             "this Idempotency-Key was already used for a different request", field="Idempotency-Key"
         )
@@ -92,18 +90,23 @@ def book(
 
     Exactly one of many concurrent bookings of a slot wins: the slot is taken with a
     conditional update, and a partial unique index (one active referral per slot) backs it.
+    What needs no lock (the replay check, the request's fingerprint, the CPTS's rules) is
+    done before the slot's row is locked, so the lock is held only to check and take it.
     """
     if principal.pharmacy_id is None:
         raise Forbidden("only a pharmacy's user can refer a patient")
-    previous = _replay(session, pharmacy_id=principal.pharmacy_id, key=key, data=data)
+    request = fingerprint(data)
+    previous = _replay(session, pharmacy_id=principal.pharmacy_id, key=key, request=request)
     if previous is not None:
         return previous, True
     try:
-        referral = _take_slot(session, principal=principal, data=data, key=key, now=now)
+        referral = _take_slot(
+            session, principal=principal, data=data, key=key, request=request, now=now
+        )
     except SlotTaken:
         # A retry racing its own original waited for the slot's lock while the original
         # committed: the slot is gone because it booked it, so answer the same referral.
-        previous = _replay(session, pharmacy_id=principal.pharmacy_id, key=key, data=data)
+        previous = _replay(session, pharmacy_id=principal.pharmacy_id, key=key, request=request)
         if previous is not None:
             return previous, True
         raise
@@ -115,7 +118,13 @@ def book(
 
 
 def _take_slot(
-    session: Session, *, principal: Principal, data: ReferralCreate, key: str, now: datetime
+    session: Session,
+    *,
+    principal: Principal,
+    data: ReferralCreate,
+    key: str,
+    request: str,
+    now: datetime,
 ) -> Referral:
     """Lock the slot, check it is still bookable, take it and add the referral."""
     assert principal.pharmacy_id is not None
@@ -136,7 +145,7 @@ def _take_slot(
         practitioner_id=slot.practitioner_id,
         booked_by=principal.user_id,
         idempotency_key=key,
-        request_fingerprint=fingerprint(data),
+        request_fingerprint=request,
         mode=data.mode.value,
         profession=slot.profession,
         slot_starts_at=slot.starts_at,

@@ -1,11 +1,11 @@
 """HTTP routes for slots: the pharmacist's search, a practitioner's own slots."""
 
+import json
 from datetime import datetime, time, timedelta
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from pydantic import TypeAdapter
 
 from app.auth import CurrentUser, Principal, require_roles
 from app.clock import NowDep
@@ -23,7 +23,7 @@ from app.types import CalendarDate, EntityId
 from app.users.models import Role
 
 router = APIRouter(prefix="/v1", tags=["slots"])
-OFFERS_JSON = TypeAdapter(Page[SlotOffer])
+JSON = "application/json"
 
 Searcher = Annotated[Principal, Depends(require_roles(Role.pharmacist, Role.coordinator))]
 
@@ -48,9 +48,8 @@ def _parse_near(near: str | None) -> tuple[float, float] | None:
     response_model=Page[SlotOffer],
     responses=error_responses(RuleViolation),
 )
-def find_slots(
+async def find_slots(
     request: Request,
-    session: SessionDep,
     user: Searcher,
     now: NowDep,
     page: PageDep,
@@ -62,7 +61,10 @@ def find_slots(
     mode: ConsultationMode | None = None,
 ) -> Response:
     """Open slots from now + minimum notice up to ``within_hours`` (or the end of today with
-    ``same_day``), by start time then distance from ``near`` or the caller's pharmacy."""
+    ``same_day``), by start time then distance from ``near`` or the caller's pharmacy.
+
+    Runs on the event loop: answered from the process's snapshot of open slots (see
+    ``app.slots.search``), a search costs no worker thread and no database round trip."""
     query = SlotQuery(
         profession=profession.value if profession else None,
         within_hours=within_hours,
@@ -71,8 +73,8 @@ def find_slots(
         near=_parse_near(near),
         mode=mode,
     )
-    offers, total = search_slots(
-        session,
+    found = await search_slots(
+        request.app.state.session_factory,
         cache=request.app.state.open_slots,
         cpts_id=user.cpts_id,
         query=query,
@@ -80,9 +82,14 @@ def find_slots(
         now=now,
         pharmacy_id=user.pharmacy_id,
     )
-    found = Page[SlotOffer](items=offers, total=total, limit=page.limit, offset=page.offset)
-    # The offers are already validated models: serialise once, skip FastAPI's re-validation.
-    return Response(OFFERS_JSON.dump_json(found), media_type="application/json")
+    # The snapshot holds each offer serialised: assemble the page, skip FastAPI's validation.
+    body = {
+        "items": found.documents(),
+        "total": found.total,
+        "limit": page.limit,
+        "offset": page.offset,
+    }
+    return Response(json.dumps(body, ensure_ascii=False, separators=(",", ":")), media_type=JSON)
 
 
 def _slot_public(slot: Slot, zone: ZoneInfo, now: datetime) -> SlotPublic:

@@ -1,23 +1,25 @@
 """The pharmacist's search: open slots soon enough, for the right profession, near by.
 
 Searches read a per-process snapshot of the CPTS's open slots for the next two days, taken
-from the database at most ``SNAPSHOT_TTL_SECONDS`` ago and dropped at once when this process
-books, cancels, blocks or re-syncs slots of that CPTS. A slot booked through another process
-may thus still be offered for a moment; that is safe because a booking never trusts the
-search: it re-checks every rule inside its own transaction and answers 409 when the slot
-is gone.
+from the database ``SNAPSHOT_TTL`` ago at most (``SNAPSHOT_MAX_AGE`` while the next one is
+being read) and dropped at once when this process books, cancels, blocks or re-syncs slots
+of that CPTS. A slot booked through another process may thus still be offered for a
+moment; that is safe because a booking never trusts the search: it re-checks every rule
+inside its own transaction and answers 409 when the slot is gone.
 """
 
+import asyncio
 import math
 import threading
-import time as clock
 import weakref
-from dataclasses import dataclass, field
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session, sessionmaker
 
 from app.cpts.models import Cpts
 from app.pagination import PageParams
@@ -28,7 +30,8 @@ from app.slots.schemas import ConsultationMode, OfferedPractitioner, SlotOffer
 
 EARTH_RADIUS_KM = 6371.0
 MAX_WITHIN_HOURS = 48
-SNAPSHOT_TTL_SECONDS = 2.0
+SNAPSHOT_TTL = timedelta(seconds=2)
+SNAPSHOT_MAX_AGE = timedelta(seconds=10)
 SNAPSHOT_HORIZON = timedelta(hours=MAX_WITHIN_HOURS + 1)
 
 
@@ -126,19 +129,24 @@ def modes_of(place: OfferRow | Practitioner) -> list[ConsultationMode]:
 
 @dataclass(frozen=True)
 class Snapshot:
-    """A CPTS's open slots starting in [since, until), its rules and pharmacy locations."""
+    """A CPTS's open slots starting in [since, until), its rules and pharmacy locations,
+    read from the database at ``since``."""
 
     rules: BookingRules
     since: datetime
     until: datetime
     rows: tuple[OfferRow, ...]
     pharmacies: dict[int, tuple[float, float]]
-    taken_at: float = field(default_factory=clock.monotonic)
+    documents: tuple[dict[str, Any], ...] = ()
+    """Each row's offer as JSON, but its distance: serialised once, not at every search."""
 
     def covers(self, earliest: datetime, latest: datetime) -> bool:
-        """Fresh, and spanning the window asked for."""
-        fresh = clock.monotonic() - self.taken_at < SNAPSHOT_TTL_SECONDS
-        return fresh and self.since <= earliest and latest < self.until
+        """Spanning the window asked for."""
+        return self.since <= earliest and latest < self.until
+
+    def age(self, now: datetime) -> timedelta:
+        """How long ago it was read."""
+        return now - self.since
 
 
 def take_snapshot(session: Session, *, cpts_id: int, now: datetime) -> Snapshot:
@@ -163,55 +171,92 @@ def take_snapshot(session: Session, *, cpts_id: int, now: datetime) -> Snapshot:
             Pharmacy.cpts_id == cpts_id
         )
     )
+    offer_rows = tuple(OfferRow(*tuple(row)) for row in rows)
+    zone = ZoneInfo(cpts.timezone)
     return Snapshot(
         rules=BookingRules(cpts.timezone, cpts.min_notice_minutes),
         since=now,
         until=until,
-        rows=tuple(OfferRow(*tuple(row)) for row in rows),
+        rows=offer_rows,
         pharmacies={
             pid: (lat, lon) for pid, lat, lon in pharmacies if lat is not None and lon is not None
         },
+        documents=tuple(_offer(row, None, zone).model_dump(mode="json") for row in offer_rows),
     )
 
 
+def _read_snapshot(factory: sessionmaker[Session], cpts_id: int, now: datetime) -> Snapshot:
+    with factory() as session, session.begin():
+        return take_snapshot(session, cpts_id=cpts_id, now=now)
+
+
 class OpenSlotCache:
-    """Per-process snapshots of open slots, one per CPTS (see the module docstring)."""
+    """Per-process snapshots of open slots, one per CPTS (see the module docstring).
+
+    A search is answered from the CPTS's snapshot without touching the database while the
+    snapshot is younger than ``SNAPSHOT_TTL``. Older, and younger than ``SNAPSHOT_MAX_AGE``,
+    it is still answered from it while a refresh reads the next one aside; only a search
+    with no usable snapshot (none yet, too old, or just dropped by a change in this process)
+    waits, for that same refresh. Refreshes run one at a time, on one thread of their own,
+    each in its own session: concurrent searches never read the database together.
+    """
 
     def __init__(self) -> None:
         self._snapshots: dict[int, Snapshot] = {}
-        self._lock = threading.Lock()
-        self._refreshing = threading.Lock()
+        self._refreshes: dict[int, Future[Snapshot]] = {}
+        self._lock = threading.RLock()  # a refresh done at once stores under the caller's hold
+        self._refresher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="slot-snapshot")
         _caches.add(self)
 
-    def snapshot(
-        self, session: Session, *, cpts_id: int, now: datetime, earliest: datetime, latest: datetime
+    async def snapshot(
+        self,
+        factory: sessionmaker[Session],
+        *,
+        cpts_id: int,
+        now: datetime,
+        earliest: datetime,
+        latest: datetime,
     ) -> Snapshot:
-        """A snapshot covering [earliest, latest], taken anew when stale or too narrow.
+        """A snapshot covering [earliest, latest], answered at once when one is usable; a
+        stale, missing or too narrow snapshot starts a refresh unless one is running, and
+        only a search with no usable snapshot waits for it."""
+        refresh = self._current_or_refresh(factory, (cpts_id, now, earliest, latest))
+        return refresh if isinstance(refresh, Snapshot) else await asyncio.wrap_future(refresh)
 
-        One thread refreshes while the others wait for its result, rather than every
-        concurrent search reading the database at the same moment.
-        """
-        current = self._current(cpts_id, earliest, latest)
-        if current is not None:
-            return current
-        with self._refreshing:
-            current = self._current(cpts_id, earliest, latest)
-            if current is not None:
-                return current
-            fresh = take_snapshot(session, cpts_id=cpts_id, now=min(now, earliest))
-            with self._lock:
-                self._snapshots[cpts_id] = fresh
-            return fresh
-
-    def _current(self, cpts_id: int, earliest: datetime, latest: datetime) -> Snapshot | None:
+    def _current_or_refresh(
+        self, factory: sessionmaker[Session], window: tuple[int, datetime, datetime, datetime]
+    ) -> Snapshot | Future[Snapshot]:
+        cpts_id, now, earliest, latest = window
         with self._lock:
             current = self._snapshots.get(cpts_id)
-        return current if current is not None and current.covers(earliest, latest) else None
+            age = current.age(now) if current and current.covers(earliest, latest) else None
+            if current is not None and age is not None and age < SNAPSHOT_TTL:
+                return current
+            refresh = self._refreshes.get(cpts_id)
+            if refresh is None:
+                refresh = self._refresher.submit(_read_snapshot, factory, cpts_id, now)
+                self._refreshes[cpts_id] = refresh
+                refresh.add_done_callback(lambda done: self._store(cpts_id, done))
+            # A factory bound to one connection (the tests') cannot read aside while a
+            # request goes on using that connection: then every request waits.
+            aside = isinstance(factory.kw.get("bind"), Engine)
+            if current is not None and age is not None and age < SNAPSHOT_MAX_AGE and aside:
+                return current
+            return refresh
+
+    def _store(self, cpts_id: int, refresh: Future[Snapshot]) -> None:
+        with self._lock:
+            if self._refreshes.get(cpts_id) is refresh:
+                del self._refreshes[cpts_id]
+                if refresh.exception() is None:
+                    self._snapshots[cpts_id] = refresh.result()
 
     def forget(self, cpts_id: int) -> None:
-        """Drop the CPTS's snapshot: its slots just changed."""
+        """Drop the CPTS's snapshot, and any refresh already running: its slots just changed,
+        so the next search waits for a snapshot read after the change."""
         with self._lock:
             self._snapshots.pop(cpts_id, None)
+            self._refreshes.pop(cpts_id, None)
 
 
 _caches: "weakref.WeakSet[OpenSlotCache]" = weakref.WeakSet()
@@ -232,8 +277,8 @@ def _matches(row: OfferRow, query: SlotQuery, earliest: datetime, latest: dateti
     )
 
 
-def search_slots(
-    session: Session,
+async def search_slots(
+    factory: sessionmaker[Session],
     *,
     cache: OpenSlotCache,
     cpts_id: int,
@@ -241,24 +286,48 @@ def search_slots(
     page: PageParams,
     now: datetime,
     pharmacy_id: int | None,
-) -> tuple[list[SlotOffer], int]:
+) -> "Found":
     """A page of open slots by start time, then distance from ``query.near`` (or the
-    pharmacy), and how many match in all. Only the page's offers are built."""
-    rules = cache.snapshot(session, cpts_id=cpts_id, now=now, earliest=now, latest=now).rules
+    pharmacy), and how many match in all."""
+    rules = (
+        await cache.snapshot(factory, cpts_id=cpts_id, now=now, earliest=now, latest=now)
+    ).rules
     earliest, latest = bookable_window(
         rules, now=now, within_hours=query.within_hours, same_day=query.same_day
     )
-    snapshot = cache.snapshot(session, cpts_id=cpts_id, now=now, earliest=earliest, latest=latest)
+    snapshot = await cache.snapshot(
+        factory, cpts_id=cpts_id, now=now, earliest=earliest, latest=latest
+    )
     origin = query.near or snapshot.pharmacies.get(pharmacy_id or 0)
-    zone = ZoneInfo(rules.timezone)
     found = [
-        (row, _distance(row, origin))
-        for row in snapshot.rows
+        (index, row.starts_at, _distance(row, origin))
+        for index, row in enumerate(snapshot.rows)
         if _matches(row, query, earliest, latest)
     ]
-    found.sort(key=lambda item: (item[0].starts_at, math.inf if item[1] is None else item[1]))
-    shown = found[page.offset : page.offset + page.limit]
-    return [_offer(row, distance, zone) for row, distance in shown], len(found)
+    found.sort(key=lambda item: (item[1], math.inf if item[2] is None else item[2]))
+    shown = [
+        (index, distance) for index, _, distance in found[page.offset : page.offset + page.limit]
+    ]
+    return Found(snapshot, shown, len(found))
+
+
+@dataclass(frozen=True)
+class Found:
+    """A page of a search's offers (rows of its snapshot, with their distance) and how
+    many offers match in all."""
+
+    snapshot: Snapshot
+    shown: list[tuple[int, float | None]]
+    total: int
+
+    def offers(self) -> list[SlotOffer]:
+        """The page's offers as models."""
+        zone = ZoneInfo(self.snapshot.rules.timezone)
+        return [_offer(self.snapshot.rows[i], distance, zone) for i, distance in self.shown]
+
+    def documents(self) -> list[dict[str, Any]]:
+        """The page's offers as JSON, from the snapshot's serialised rows."""
+        return [{**self.snapshot.documents[i], "distance_km": d} for i, d in self.shown]
 
 
 def _distance(row: OfferRow, origin: tuple[float, float] | None) -> float | None:

@@ -7,9 +7,11 @@ From the page load to the confirmation: "Rechercher", "Choisir", the patient for
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from anyio import from_thread
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -89,18 +91,22 @@ class Search:
 
 
 def _search(
-    request: Request, session: Session, user: WebUser, search: Search, now: datetime, limit: int
+    request: Request, user: WebUser, search: Search, now: datetime, limit: int
 ) -> list[SlotOffer]:
-    offers, _ = search_slots(
-        session,
-        cache=request.app.state.open_slots,
-        cpts_id=user.principal.cpts_id,
-        query=search.query(),
-        page=PageParams(limit=limit, offset=0),
-        now=now,
-        pharmacy_id=user.principal.pharmacy_id,
+    """The API's search, from the worker thread a page is built in."""
+    found = from_thread.run(
+        partial(
+            search_slots,
+            request.app.state.session_factory,
+            cache=request.app.state.open_slots,
+            cpts_id=user.principal.cpts_id,
+            query=search.query(),
+            page=PageParams(limit=limit, offset=0),
+            now=now,
+            pharmacy_id=user.principal.pharmacy_id,
+        )
     )
-    return offers
+    return found.offers()
 
 
 def _counter_page(
@@ -108,7 +114,7 @@ def _counter_page(
 ) -> dict[str, Any]:
     searched = "profession" in request.query_params
     search = Search.of(request.query_params)
-    offers = _search(request, session, user, search, now, RESULTS) if searched else []
+    offers = _search(request, user, search, now, RESULTS) if searched else []
     zone = zone_of(session, user.principal.cpts_id)
     today = todays_referrals(session, principal=user.principal, now=now, zone=zone)
     who = practitioners_by_id(
@@ -246,7 +252,7 @@ def _taken(
 ) -> HTMLResponse:
     lost = get_owned(session, Slot, data.slot_id, cpts_id=user.principal.cpts_id)
     search = Search(profession=lost.profession, when="24h", mode=data.mode.value)
-    offers = _search(request, session, user, search, now, ALTERNATIVES + 1)
+    offers = _search(request, user, search, now, ALTERNATIVES + 1)
     alternatives = [o for o in offers if o.slot_id != lost.id][:ALTERNATIVES]
     errors = FormErrors(slot_id="Ce créneau vient d'être pris par une autre pharmacie.")
     values = {**values, "slot_id": ""}

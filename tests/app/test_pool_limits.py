@@ -3,7 +3,6 @@ API processes of one host must fit PostgreSQL's max_connections."""
 
 import sqlite3
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,30 +19,9 @@ from app.db import (
     make_session_factory,
 )
 from app.main import create_app
-from app.schema import upgrade
-from tests.databases import BACKENDS, POSTGRES_URL, drop_database, fresh_database
+from tests.app.conftest import TIGHT
+from tests.databases import POSTGRES_URL
 from tests.factories import make_territory
-
-TIGHT = PoolLimits(size=1, overflow=0, wait_seconds=0.3, write_wait_seconds=0.3)
-
-
-@pytest.fixture(params=BACKENDS)
-def tight_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    """A migrated database behind a pool of a single connection."""
-    engine, schema = fresh_database(str(request.param), tmp_path)
-    with engine.begin() as conn:
-        upgrade(connection=conn)
-    url = engine.url.render_as_string(hide_password=False)
-    tight = make_engine(url, limits=TIGHT, **_search_path(schema))
-    try:
-        yield tight
-    finally:
-        tight.dispose()
-        drop_database(engine, schema)
-
-
-def _search_path(schema: str | None) -> dict[str, str]:
-    return {} if schema is None else {"options": f"-c search_path={schema}"}
 
 
 def test_pool_size_and_overflow_come_from_the_settings(tight_engine: Engine) -> None:
