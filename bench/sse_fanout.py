@@ -25,11 +25,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from app.db import make_engine, make_session_factory
 from app.schema import upgrade
 from app.users.models import Role
-from bench.burst import HOST, PATIENT, PORT, serve
 from bench.databases import bench_database, drop_bench_schema
+from bench.hot_paths import API_PORT, HOST, serve_api, stop
+from tests.app.slot_scenarios import PATIENT
 from tests.factories import make_open_slots, make_pharmacy, make_territory, make_user_headers
 
-BASE = f"http://{HOST}:{PORT}"
+BASE = f"http://{HOST}:{API_PORT}"
 
 
 def prepare(url: str, clients: int, rounds: int) -> tuple[list[dict[str, str]], list[int]]:
@@ -110,12 +111,11 @@ def main() -> None:
     args = parser.parse_args()
     url, schema = bench_database(args.database_url, "bench-fanout-")
     headers, slots = prepare(url, args.clients, args.rounds)
-    server = serve(url, 1)
+    server = serve_api(url, 1)
     try:
         rounds = asyncio.run(run(headers, slots))
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        stop(server)
         drop_bench_schema(args.database_url, schema)
     backend = "PostgreSQL" if args.database_url else "SQLite"
     print(
