@@ -15,6 +15,7 @@ from app.errors import Unauthorized, error_responses
 from app.events.broadcast import StreamsFull, TooManyStreams
 from app.events.stream import Check, Limits, events, open_stream
 from app.signin import service as signin
+from app.types import MAX_ID
 from app.web.deps import SESSION_COOKIE
 
 router = APIRouter(tags=["events"])
@@ -114,11 +115,17 @@ async def stream_events(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
     last_event_id: Annotated[
-        int | None, Query(ge=0, description="Replay my events after this id, then go live")
+        int | None,
+        Query(ge=0, le=MAX_ID, description="Replay my events after this id, then go live"),
     ] = None,
     last_event_id_header: Annotated[
         int | None,
-        Header(alias="Last-Event-ID", ge=0, description="Sent by browsers when they reconnect"),
+        Header(
+            alias="Last-Event-ID",
+            ge=0,
+            le=MAX_ID,
+            description="Sent by browsers when they reconnect",
+        ),
     ] = None,
 ) -> StreamingResponse:
     """Open the caller's event stream (see the description for the format)."""
