@@ -6,6 +6,7 @@ import datetime as dt
 from collections import defaultdict
 
 from solver.instance import Assignment, Instance, Practitioner
+from solver.memo import per_instance
 
 
 def is_rested(instance: Instance, practitioner: Practitioner, day: dt.date) -> bool:
@@ -22,8 +23,9 @@ def is_rested(instance: Instance, practitioner: Practitioner, day: dt.date) -> b
     )
 
 
-def candidate_shifts(instance: Instance) -> list[Assignment]:
-    """Every shift a practitioner could take on its own, sorted.
+@per_instance
+def candidate_shifts(instance: Instance) -> tuple[Assignment, ...]:
+    """Every shift a practitioner could take on its own, sorted (computed once per instance).
 
     A candidate matches a positive demand of the practitioner's profession in one of their
     sectors, on a day and block they are available and rested around the shifts fixed
@@ -39,4 +41,4 @@ def candidate_shifts(instance: Instance) -> list[Assignment]:
         for day, block, sector in wanted[p.profession]
         if sector in p.sectors and p.is_available(day, block) and is_rested(instance, p, day)
     ]
-    return sorted(shifts)
+    return tuple(sorted(shifts))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable
 
 from solver.eligibility import candidate_shifts, is_rested
@@ -22,20 +22,28 @@ Priority = Callable[[Practitioner, Demand], tuple[object, ...]]
 
 
 class _Roster:
-    """The roster under construction, with what the hard rules need to know."""
+    """The roster under construction, with what the hard rules need to know: each
+    practitioner's shifts, and their count per day class, ISO week and calendar month."""
 
     def __init__(self, instance: Instance) -> None:
         self.instance = instance
         self.shifts: dict[str, list[Assignment]] = defaultdict(list)
+        self.counts: Counter[tuple[str, str, object]] = Counter()
         for a in instance.locked:
-            self.shifts[a.practitioner].append(a)
+            self.add(a)
+
+    def add(self, a: Assignment) -> None:
+        """Put shift `a` in the roster."""
+        self.shifts[a.practitioner].append(a)
+        self.counts[(a.practitioner, "special", self.instance.day_by_date[a.day].is_special)] += 1
+        self.counts[(a.practitioner, "week", week_of(a.day))] += 1
+        self.counts[(a.practitioner, "month", month_of(a.day))] += 1
 
     def all(self) -> list[Assignment]:
         return sorted(a for shifts in self.shifts.values() for a in shifts)
 
     def load(self, p: Practitioner, special: bool) -> int:
-        day_by_date = self.instance.day_by_date
-        return sum(day_by_date[a.day].is_special == special for a in self.shifts[p.id])
+        return self.counts[(p.id, "special", special)]
 
     def last_on_call(self, p: Practitioner, before: dt.date) -> dt.date:
         days = [a.day for a in self.shifts[p.id] if a.day < before]
@@ -45,21 +53,25 @@ class _Roster:
         instance = self.instance
         rules = instance.rules
         shifts = self.shifts[p.id]
-        in_week = instance.context_in_week(p.id, d.day)
-        in_week += sum(week_of(a.day) == week_of(d.day) for a in shifts)
-        in_month = instance.context_in_month(p.id, d.day)
-        in_month += sum(month_of(a.day) == month_of(d.day) for a in shifts)
         return (
-            p.is_available(d.day, d.block)
+            (p.max_shifts_per_period is None or len(shifts) < p.max_shifts_per_period)
+            and (p.max_shifts_per_week is None or self._in_week(p, d) < p.max_shifts_per_week)
+            and (p.max_shifts_per_month is None or self._in_month(p, d) < p.max_shifts_per_month)
+            and p.is_available(d.day, d.block)
             and is_rested(instance, p, d.day)
             and all(
                 _compatible(a, d, rules.min_rest_days, rules.allow_multiple_blocks_per_day)
                 for a in shifts
             )
-            and (p.max_shifts_per_period is None or len(shifts) < p.max_shifts_per_period)
-            and (p.max_shifts_per_week is None or in_week < p.max_shifts_per_week)
-            and (p.max_shifts_per_month is None or in_month < p.max_shifts_per_month)
         )
+
+    def _in_week(self, p: Practitioner, d: Demand) -> int:
+        week = week_of(d.day)
+        return self.instance.context_in_week(p.id, d.day) + self.counts[(p.id, "week", week)]
+
+    def _in_month(self, p: Practitioner, d: Demand) -> int:
+        month = month_of(d.day)
+        return self.instance.context_in_month(p.id, d.day) + self.counts[(p.id, "month", month)]
 
 
 def _compatible(a: Assignment, d: Demand, rest: int, multiple_blocks: bool) -> bool:
@@ -89,7 +101,7 @@ def _fill(instance: Instance, roster: _Roster, priority: Priority) -> list[Assig
         pool = [p for p in colleagues[(d.profession, d.sector)] if roster.can_take(p, d)]
         pool.sort(key=lambda p: priority(p, d))
         for p in pool[: max(0, need)]:
-            roster.shifts[p.id].append(Assignment(p.id, d.day, d.block, d.sector))
+            roster.add(Assignment(p.id, d.day, d.block, d.sector))
     return roster.all()
 
 

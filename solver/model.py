@@ -46,11 +46,15 @@ class BuiltModel:
 
     def minimise(self, names: Iterable[str]) -> None:
         """Make the sum of the named terms the objective (replacing any earlier one)."""
-        self.model.minimize(sum(self.term(name) for name in names))
+        self.model.minimize(self._sum(names))
 
     def hold_at_most(self, names: Iterable[str], value: int) -> None:
         """Keep the sum of the named terms at most `value` in later stages."""
-        self.model.add(sum(self.term(name) for name in names) <= value)
+        self.model.add(self._sum(names) <= value)
+
+    def _sum(self, names: Iterable[str]) -> cp_model.LinearExprT:
+        """The sum of the named terms."""
+        return cp_model.LinearExpr.sum([self.term(name) for name in names])
 
     def hold_coverage(self, missing: int) -> None:
         """Keep exactly `missing` practitioners missing over all demands.
@@ -68,8 +72,7 @@ class BuiltModel:
 
     def value(self, names: Iterable[str], roster: set[Assignment]) -> int:
         """The sum of the named terms for `roster`."""
-        expr = sum(self.term(name) for name in names)
-        return _evaluate(expr, self.variables.values_from(roster))
+        return _evaluate(self._sum(names), self.variables.values_from(roster))
 
     def lower_bound(self, names: Iterable[str]) -> int:
         """A bound no roster can beat, known without search: the demand no candidate can

@@ -18,6 +18,7 @@ from ortools.sat.python import cp_model
 
 from solver.config import SolverConfig
 from solver.instance import Assignment, Instance
+from solver.memo import per_instance
 from solver.shares import bands
 from solver.spacing import crowding
 from solver.variables import Terms, Variables
@@ -59,7 +60,8 @@ def demand_shifts(instance: Instance, v: Variables) -> list[tuple[list[cp_model.
 def uncovered(instance: Instance, v: Variables) -> cp_model.LinearExprT:
     """Practitioners missing over all demands: demand minus assigned (never negative)."""
     shifts = demand_shifts(instance, v)
-    return sum(count for _, count in shifts) - sum(sum(xs) for xs, _ in shifts)
+    assigned = cp_model.LinearExpr.sum([x for xs, _ in shifts for x in xs])
+    return sum(count for _, count in shifts) - assigned
 
 
 def fairness(
@@ -75,7 +77,7 @@ def fairness(
     for a, var in v.assign.items():
         loads[(a.practitioner, instance.day_by_date[a.day].is_special)].append(var)
     weights = config.weights
-    penalties = []
+    penalties: list[tuple[int, cp_model.IntVar]] = []
     for key, band in sorted(bands(instance).items()):
         shifts = loads.get(key, [])
         if not shifts:
@@ -85,12 +87,12 @@ def fairness(
         name = f"{key[0]},{'special' if key[1] else 'weekday'}"
         load = [(1, x) for x in shifts]
         over = _outside(model, v, load, -band.high, len(shifts) - band.high, f"over[{name}]")
-        penalties.append(near * over[0] + (near + far) * over[1])
+        penalties += [(near, over[0]), (near + far, over[1])]
         if band.low > 0:
             negated = [(-1, x) for x in shifts]
             under = _outside(model, v, negated, band.low, band.low, f"under[{name}]")
-            penalties.append(near * under[0] + (near + far) * under[1])
-    return sum(penalties)
+            penalties += [(near, under[0]), (near + far, under[1])]
+    return cp_model.LinearExpr.weighted_sum([x for _, x in penalties], [c for c, _ in penalties])
 
 
 def _outside(
@@ -104,10 +106,12 @@ def _outside(
 
 def avoided_days(instance: Instance, v: Variables) -> cp_model.LinearExprT:
     """Shifts falling on a day the practitioner asked to avoid."""
-    return sum(
-        var
-        for a, var in v.assign.items()
-        if a.day in instance.practitioner_by_id[a.practitioner].avoided_days
+    return cp_model.LinearExpr.sum(
+        [
+            var
+            for a, var in v.assign.items()
+            if a.day in instance.practitioner_by_id[a.practitioner].avoided_days
+        ]
     )
 
 
@@ -117,19 +121,30 @@ def preferred_days_missed(instance: Instance, v: Variables) -> cp_model.LinearEx
     Fairness settles how many weekday and weekend/holiday shifts each one takes; this term
     only chooses which days, so preferring Tuesdays does not count against weekend shifts.
     """
-    return sum(var for a, var in v.assign.items() if misses_preference(instance, a))
+    return cp_model.LinearExpr.sum(
+        [var for a, var in v.assign.items() if misses_preference(instance, a)]
+    )
 
 
 def misses_preference(instance: Instance, a: Assignment) -> bool:
     """Whether shift `a` falls off the practitioner's preferred days of its day class."""
-    preferred = instance.practitioner_by_id[a.practitioner].preferred_days
     special = instance.day_by_date[a.day].is_special
-    in_class = [
-        d
-        for d in preferred
-        if d in instance.day_by_date and instance.day_by_date[d].is_special == special
-    ]
-    return bool(in_class) and a.day not in preferred
+    return special in _preference_classes(instance).get(a.practitioner, ()) and (
+        a.day not in instance.practitioner_by_id[a.practitioner].preferred_days
+    )
+
+
+@per_instance
+def _preference_classes(instance: Instance) -> dict[str, set[bool]]:
+    """The day classes (special or not) in which each practitioner has preferred days."""
+    return {
+        p.id: {
+            instance.day_by_date[d].is_special
+            for d in p.preferred_days
+            if d in instance.day_by_date
+        }
+        for p in instance.practitioners
+    }
 
 
 def changes(instance: Instance, v: Variables) -> cp_model.LinearExprT:
@@ -137,4 +152,4 @@ def changes(instance: Instance, v: Variables) -> cp_model.LinearExprT:
     previous = set(instance.previous_roster)
     kept = [var for a, var in v.assign.items() if a in previous]
     added = [var for a, var in v.assign.items() if a not in previous]
-    return len(kept) - sum(kept) + sum(added)
+    return len(kept) - cp_model.LinearExpr.sum(kept) + cp_model.LinearExpr.sum(added)

@@ -11,10 +11,12 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from solver.eligibility import candidate_shifts
 from solver.instance import Instance, Practitioner, month_of, week_of
+from solver.memo import per_instance
 
 ShareKey = tuple[str, bool]  # (practitioner id, special day class)
 
@@ -53,8 +55,10 @@ def fair_shares(instance: Instance) -> dict[ShareKey, float]:
     return shares
 
 
-def bands(instance: Instance) -> dict[ShareKey, Band]:
-    """Fair share, history-adjusted target and integer band per (practitioner, day class).
+@per_instance
+def bands(instance: Instance) -> Mapping[ShareKey, Band]:
+    """Fair share, history-adjusted target and integer band per (practitioner, day class),
+    computed once per instance.
 
     Colleagues who share the same shifts (same profession, sectors and day class) settle
     their history and their period maxima among themselves: each target is

@@ -26,7 +26,7 @@ from solver.instance import Instance
 from solver.variables import Variables
 
 _Flow = list[tuple[int, cp_model.IntVar]]
-"""Flow along arcs of a practitioner's path: (+1 or -1, variable) terms."""
+"""Flow along arcs of a practitioner's path, or penalties: (coefficient, variable) terms."""
 
 
 def crowding(
@@ -35,7 +35,9 @@ def crowding(
     """Sum over practitioners of `window - k` per pair of on-call days `k < window` apart."""
     rest = instance.rules.min_rest_days
     along = _path if window <= 2 * (rest + 1) else _pairs
-    return sum(along(model, v, pid, rest, window) for pid in v.shifts_by_practitioner)
+    return cp_model.LinearExpr.sum(
+        [along(model, v, pid, rest, window) for pid in v.shifts_by_practitioner]
+    )
 
 
 def _close_days(days: list[dt.date], rest: int, window: int) -> list[tuple[dt.date, dt.date]]:
@@ -55,12 +57,12 @@ def _pairs(
     model: cp_model.CpModel, v: Variables, pid: str, rest: int, window: int
 ) -> cp_model.LinearExprT:
     """One boolean per close pair, at least 'both days on call' (a clause)."""
-    penalties = []
+    penalties: _Flow = []
     for first, second in _close_days(v.days_of(pid), rest, window):
         terms = [(1, x) for d in (first, second) for x in v.worked[(pid, d)]]
         pair = v.new_excess(model, terms, -1, 1, f"crowded[{pid},{first},{second}]")
-        penalties.append((window - (second - first).days) * pair)
-    return sum(penalties)
+        penalties.append((window - (second - first).days, pair))
+    return _expr(penalties)
 
 
 def _path(
@@ -78,14 +80,14 @@ def _path(
     worked: dict[dt.date, _Flow] = {d: [(1, x) for x in v.worked[(pid, d)]] for d in days}
     steps_in: dict[dt.date, _Flow] = {d: [] for d in days}
     steps_out: dict[dt.date, _Flow] = {d: [] for d in days}
-    penalties = []
+    penalties: _Flow = []
     for first, second in _close_days(days, rest, window):
         step = v.new_flow(
             model, [*worked[first], *worked[second]], -1, f"step[{pid},{first},{second}]"
         )
         steps_out[first].append((1, step))
         steps_in[second].append((1, step))
-        penalties.append((window - (second - first).days) * step)
+        penalties.append((window - (second - first).days, step))
     jumping: dict[dt.date, _Flow] = {d: [] for d in days}
     for e in days:
         later = bisect.bisect_left(days, e + dt.timedelta(days=window))
@@ -100,7 +102,7 @@ def _path(
         model.add(_expr(steps_in[d]) <= _expr(worked[d]))
         model.add(_expr(steps_out[d]) <= _expr(worked[d]))
         previous = [(1, free)]
-    return sum(penalties)
+    return _expr(penalties)
 
 
 def _negated(terms: _Flow) -> _Flow:

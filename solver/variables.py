@@ -37,12 +37,20 @@ class Derived:
     constant: int
     upper: int
     kind: Literal["excess", "flow", "any"]
+    index: int = field(init=False, repr=False, compare=False)
+    indexed: tuple[tuple[int, int], ...] = field(init=False, repr=False, compare=False)
+    """The variable's index, and its terms as (coefficient, variable index): reading an
+    index from OR-Tools is slow, and every roster evaluated reads them all."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "index", self.var.index)
+        object.__setattr__(self, "indexed", tuple((coef, x.index) for coef, x in self.terms))
 
     def value(self, values: dict[int, int]) -> int:
         """The value this variable takes given the values of its terms (by variable index)."""
         if self.kind == "any":
-            return max(values[x.index] for _, x in self.terms)
-        total = sum(coef * values[x.index] for coef, x in self.terms) + self.constant
+            return max(values[i] for _, i in self.indexed)
+        total = sum(coef * values[i] for coef, i in self.indexed) + self.constant
         return min(max(0, total), self.upper)
 
 
@@ -57,6 +65,12 @@ class Variables:
     last_values: dict[tuple[frozenset[Assignment], int], dict[int, int]] = field(
         default_factory=dict
     )
+    assign_index: dict[Assignment, int] = field(init=False, repr=False, compare=False)
+    """Each candidate shift's variable index (see `Derived.indexed`)."""
+
+    def __post_init__(self) -> None:
+        indexes = {a: var.index for a, var in self.assign.items()}
+        object.__setattr__(self, "assign_index", indexes)
 
     def days_of(self, practitioner: str) -> list[dt.date]:
         """Sorted days on which the practitioner has at least one candidate shift."""
@@ -86,9 +100,9 @@ class Variables:
         key = (frozenset(roster), len(self.derived))
         if key in self.last_values:
             return self.last_values[key]
-        values = {var.index: int(a in roster) for a, var in self.assign.items()}
+        values = {i: int(a in roster) for a, i in self.assign_index.items()}
         for d in self.derived:
-            values[d.var.index] = d.value(values)
+            values[d.index] = d.value(values)
         self.last_values.clear()
         self.last_values[key] = values
         return values
