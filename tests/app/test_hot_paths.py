@@ -115,6 +115,10 @@ def test_a_stale_snapshot_is_refreshed_once_while_searches_answer_from_it(
             stale = await asyncio.gather(
                 *(client.get(SEARCH, headers=served.pharmacist) for _ in range(SEARCHES_AT_ONCE))
             )
+            for _ in range(1000):  # the refresh runs on a thread of its own: let it start
+                if refreshes:
+                    break
+                await asyncio.sleep(0.01)
             release.set()
             while search.take_snapshot is held_refresh and len(refreshes) == 1:
                 fresh = await client.get(SEARCH, headers=served.pharmacist)
