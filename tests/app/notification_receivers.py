@@ -18,15 +18,10 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 
+from tests.live import free_port
+
 WEBHOOK_SECRET = "test-webhook-secret-0123456789"
 CERTS = Path(__file__).parent / "certs"
-
-
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @dataclass

@@ -1,6 +1,5 @@
 """Many pharmacists booking the same slot at once, against a real server: one wins."""
 
-import socket
 import threading
 import time
 from datetime import UTC, datetime
@@ -23,15 +22,10 @@ from app.rotations.solver_process import SolverProcess
 from app.schema import upgrade
 from tests.app.slot_scenarios import PATIENT, make_booking_scenario
 from tests.databases import BACKENDS, drop_database, fresh_database
+from tests.live import free_port
 
 ATTEMPTS = 24
 NOW = datetime(2027, 1, 12, 11, 0, tzinfo=UTC)
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -59,7 +53,7 @@ def test_simultaneous_bookings_of_one_slot_make_exactly_one_referral(
 
 
 def _race(app: FastAPI, headers: dict[str, str]) -> list[int]:
-    port = _free_port()
+    port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

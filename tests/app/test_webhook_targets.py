@@ -23,11 +23,11 @@ from app.notifications.worker import NotificationWorker
 from tests.app.notification_receivers import (
     WEBHOOK_SECRET,
     Receiver,
-    free_port,
     tls_listener,
     webhook_receiver,
 )
 from tests.factories import Territory, make_territory
+from tests.live import free_port
 
 LOOPBACK = [IPv4Network("127.0.0.1/32")]
 INTERNAL_URLS = [

@@ -31,11 +31,12 @@ from app.schema import upgrade
 from app.users.models import Role, User
 from app.users.schemas import UserCreate
 from app.users.service import create_user, issue_token
-from tests.app.notification_receivers import Mailbox, free_port, smtp_server
+from tests.app.notification_receivers import Mailbox, smtp_server
 from tests.app.rotation_scenarios import make_scenario, solved_rotation
 from tests.conftest import FrozenClock
 from tests.databases import drop_database, fresh_database
 from tests.factories import bearer, make_pharmacy, make_territory
+from tests.live import free_port
 
 START = datetime(2027, 1, 12, 11, 0, tzinfo=UTC)
 """Tuesday 12 January 2027, noon in Paris: two hours before the afternoon's first slot."""
