@@ -163,11 +163,19 @@ def first_field_error(response: Response) -> dict[str, str]:
 
 
 def make_open_slots(
-    session: Session, *, cpts_id: int, count: int, first_start: datetime
+    session: Session,
+    *,
+    cpts_id: int,
+    count: int,
+    first_start: datetime,
+    profession: Profession = Profession.gp,
 ) -> list[int]:
-    """``count`` open GP slots, one minute apart from ``first_start``, in one active shift
-    of a published rotation (bookable at once when ``first_start`` is soon enough)."""
-    practitioner = make_practitioner(session, cpts_id=cpts_id, last_name="Lefebvre")
+    """``count`` open slots of a new practitioner of ``profession``, one minute apart from
+    ``first_start``, in one active shift of a published rotation (bookable at once when
+    ``first_start`` is soon enough)."""
+    practitioner = make_practitioner(
+        session, cpts_id=cpts_id, profession=profession, last_name="Lefebvre"
+    )
     day = first_start.date()
     rotation = Rotation(
         cpts_id=cpts_id,

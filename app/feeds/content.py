@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from app.cpts.models import Cpts, Sector
 from app.feeds.ical import FeedCalendar, FeedEvent
@@ -187,10 +187,12 @@ def referral_events(
     session: Session, *, practitioner: Practitioner, scope: FeedScope
 ) -> list[FeedEvent]:
     """Referrals into the practitioner's slots: who referred and the reference, no patient."""
+    referring = aliased(Practitioner)
     rows = session.execute(
-        select(Referral, Slot.ends_at, Pharmacy)
+        select(Referral, Slot.ends_at, Pharmacy, referring)
         .join(Slot, Slot.id == Referral.slot_id)
-        .join(Pharmacy, Pharmacy.id == Referral.pharmacy_id)
+        .outerjoin(Pharmacy, Pharmacy.id == Referral.pharmacy_id)
+        .outerjoin(referring, referring.id == Referral.referrer_practitioner_id)
         .where(
             Referral.cpts_id == practitioner.cpts_id,
             Referral.practitioner_id == practitioner.id,
@@ -198,27 +200,39 @@ def referral_events(
         )
         .order_by(Referral.slot_starts_at, Referral.id)
     )
-    address = practitioner.practice_address
-    return [
-        referral_event(
-            r, ends_at=ends_at, pharmacy=pharmacy, location=address, domain=scope.uid_domain
+    events = []
+    for r, ends_at, pharmacy, colleague in rows:
+        referrer = pharmacy if pharmacy is not None else colleague
+        assert referrer is not None  # a check constraint: a pharmacy or a practitioner referred
+        events.append(
+            referral_event(
+                r,
+                ends_at=ends_at,
+                referrer=referrer,
+                location=practitioner.practice_address,
+                domain=scope.uid_domain,
+            )
         )
-        for r, ends_at, pharmacy in rows
-    ]
+    return events
 
 
 def referral_event(
     referral: Referral,
     *,
     ends_at: datetime,
-    pharmacy: Pharmacy,
+    referrer: Pharmacy | Practitioner,
     location: str | None,
     domain: str,
 ) -> FeedEvent:
-    """A referral titled "Patient orienté par Pharmacie du Centre — réf. 123": the patient's
-    identity and reason stay in the app."""
+    """A referral titled "Patient orienté par Pharmacie du Centre — réf. 123" (or by a
+    practitioner's name): the patient's identity and reason stay in the app."""
     cancelled = referral.status == ReferralStatus.cancelled.value
-    summary = f"Patient orienté par {pharmacy.name} — réf. {referral.id}"
+    name = (
+        referrer.name
+        if isinstance(referrer, Pharmacy)
+        else f"{referrer.first_name} {referrer.last_name}"
+    )
+    summary = f"Patient orienté par {name} — réf. {referral.id}"
     return FeedEvent(
         uid=f"referral-{referral.id}@{domain}",
         starts_at=referral.slot_starts_at,
@@ -232,7 +246,7 @@ def referral_event(
         sequence=1 if cancelled else 0,
         cancelled=cancelled,
         created=referral.created_at,
-        last_modified=max(referral.updated_at, pharmacy.updated_at),
+        last_modified=max(referral.updated_at, referrer.updated_at),
     )
 
 

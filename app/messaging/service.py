@@ -100,11 +100,15 @@ def _in_thread(thread: Thread) -> Select[Any]:
 def participants(session: Session, thread: Thread) -> list[int]:
     """The users a thread's events and notices go to."""
     if thread.referral is not None:
+        referral = thread.referral
         pharmacists = select(User.id).where(
-            User.role == Role.pharmacist.value, User.pharmacy_id == thread.referral.pharmacy_id
+            User.role == Role.pharmacist.value, User.pharmacy_id == referral.pharmacy_id
         )
-        practitioner = notify.practitioner_users(session, [thread.referral.practitioner_id])
-        return sorted(set(session.scalars(pharmacists)) | set(practitioner))
+        practitioners = notify.practitioner_users(
+            session,
+            [p for p in (referral.practitioner_id, referral.referrer_practitioner_id) if p],
+        )
+        return sorted(set(session.scalars(pharmacists)) | set(practitioners))
     assert thread.day is not None
     on_call = published_shifts(thread.cpts_id).where(Shift.day == thread.day)
     team = select(User.id).where(

@@ -1,6 +1,7 @@
 """French plain-text messages. No patient identity anywhere: e-mail is not a secure channel
-and webhooks go to tools we do not control, so a referral is told by its slot, pharmacy,
-reason category and number only; the practitioner reads the rest in the application."""
+and webhooks go to tools we do not control, so a referral is told by its slot, referrer
+(pharmacy or practitioner), reason category and number only; the practitioner reads the
+rest in the application."""
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -36,19 +37,24 @@ def _message(event: Event, subject: str, lines: Iterable[str], data: dict[str, A
     return Message(event, subject, "\n".join(lines) + SIGNATURE, data)
 
 
-def _referral_data(referral: Referral, pharmacy_name: str) -> dict[str, Any]:
+def _referral_data(referral: Referral, referrer: str) -> dict[str, Any]:
     return {
         "referral_id": referral.id,
         "practitioner_id": referral.practitioner_id,
         "pharmacy_id": referral.pharmacy_id,
-        "pharmacy_name": pharmacy_name,
+        "referrer_practitioner_id": referral.referrer_practitioner_id,
+        "referrer_name": referrer,
         "slot_starts_at": referral.slot_starts_at.isoformat(),
         "reason_category": referral.reason_category,
         "mode": referral.mode,
     }
 
 
-def referral_booked(referral: Referral, *, pharmacy_name: str, zone: ZoneInfo) -> Message:
+def _referred_by(referral: Referral, referrer: str) -> str:
+    return f"La pharmacie {referrer}" if referral.pharmacy_id is not None else referrer
+
+
+def referral_booked(referral: Referral, *, referrer: str, zone: ZoneInfo) -> Message:
     """To the practitioner: a patient is coming (details in the application only)."""
     when = french_instant(referral.slot_starts_at, zone)
     return _message(
@@ -57,7 +63,7 @@ def referral_booked(referral: Referral, *, pharmacy_name: str, zone: ZoneInfo) -
         [
             "Bonjour,",
             "",
-            f"La pharmacie {pharmacy_name} vous oriente un patient en soins non programmés.",
+            f"{_referred_by(referral, referrer)} vous oriente un patient en soins non programmés.",
             "",
             f"Créneau : {when}",
             f"Modalité : {MODES.get(referral.mode, referral.mode)}",
@@ -66,11 +72,11 @@ def referral_booked(referral: Referral, *, pharmacy_name: str, zone: ZoneInfo) -
             "",
             "Les coordonnées du patient sont à consulter dans l'application SNP.",
         ],
-        _referral_data(referral, pharmacy_name),
+        _referral_data(referral, referrer),
     )
 
 
-def referral_cancelled(referral: Referral, *, pharmacy_name: str, zone: ZoneInfo) -> Message:
+def referral_cancelled(referral: Referral, *, referrer: str, zone: ZoneInfo) -> Message:
     """To the practitioner: the patient will not come; the slot reopens if still ahead."""
     when = french_instant(referral.slot_starts_at, zone)
     return _message(
@@ -79,10 +85,10 @@ def referral_cancelled(referral: Referral, *, pharmacy_name: str, zone: ZoneInfo
         [
             "Bonjour,",
             "",
-            f"L'orientation n° {referral.id} ({pharmacy_name}) du {when} est annulée.",
+            f"L'orientation n° {referral.id} ({referrer}) du {when} est annulée.",
             "Le créneau est de nouveau libre s'il n'est pas encore passé.",
         ],
-        _referral_data(referral, pharmacy_name),
+        _referral_data(referral, referrer),
     )
 
 

@@ -18,8 +18,8 @@ from app.cpts.models import Cpts, Sector
 from app.notifications import messages
 from app.notifications.messages import GapNotice, Message
 from app.notifications.models import ChannelKind, Event, Notification, NotificationChannel
-from app.pharmacies.models import Pharmacy
 from app.referrals.models import Referral
+from app.referrals.referrers import referrer_names
 from app.rotations.models import Gap, Rotation, RotationStatus, Shift, ShiftStatus
 from app.users.models import Role, User
 
@@ -122,9 +122,9 @@ def _digest(*parts: object) -> str:
 
 
 def _referral_event(session: Session, referral: Referral, *, cancelled: bool) -> None:
-    pharmacy = session.get_one(Pharmacy, referral.pharmacy_id)
+    referrer = referrer_names(session, [referral])[referral.id]
     render = messages.referral_cancelled if cancelled else messages.referral_booked
-    message = render(referral, pharmacy_name=pharmacy.name, zone=_zone(session, referral.cpts_id))
+    message = render(referral, referrer=referrer, zone=_zone(session, referral.cpts_id))
     enqueue(
         session,
         cpts_id=referral.cpts_id,

@@ -1,4 +1,4 @@
-"""Referrals (orientations): a pharmacy books a slot for a patient."""
+"""Referrals (orientations): a pharmacy or a practitioner books a slot for a patient."""
 
 from datetime import datetime
 from enum import StrEnum
@@ -33,7 +33,8 @@ class ReasonCategory(StrEnum):
 
 
 class Referral(IdMixin, TenantMixin, TimestampMixin, Base):
-    """A patient sent to a slot. Identity fields are blanked after the retention period."""
+    """A patient sent to a slot by a pharmacy or by a practitioner (exactly one of the two).
+    Identity fields are blanked after the retention period."""
 
     __tablename__ = "referrals"
     __table_args__ = (
@@ -57,10 +58,26 @@ class Referral(IdMixin, TenantMixin, TimestampMixin, Base):
         ),
         CheckConstraint("patient_birth_year BETWEEN 1900 AND 2100", name="birth_year_range"),
         Index("uq_referrals_idempotency", "pharmacy_id", "idempotency_key", unique=True),
+        Index(
+            "uq_referrals_practitioner_idempotency",
+            "referrer_practitioner_id",
+            "idempotency_key",
+            unique=True,
+        ),
+        CheckConstraint(
+            "(pharmacy_id IS NOT NULL AND referrer_practitioner_id IS NULL)"
+            " OR (pharmacy_id IS NULL AND referrer_practitioner_id IS NOT NULL)",
+            name="one_referrer",
+        ),
     )
 
     slot_id: Mapped[int] = mapped_column(ForeignKey("slots.id", ondelete="RESTRICT"))
-    pharmacy_id: Mapped[int] = mapped_column(ForeignKey("pharmacies.id", ondelete="RESTRICT"))
+    pharmacy_id: Mapped[int | None] = mapped_column(
+        ForeignKey("pharmacies.id", ondelete="RESTRICT")
+    )
+    referrer_practitioner_id: Mapped[int | None] = mapped_column(
+        ForeignKey("practitioners.id", ondelete="RESTRICT"), index=True
+    )
     practitioner_id: Mapped[int] = mapped_column(
         ForeignKey("practitioners.id", ondelete="RESTRICT"), index=True
     )

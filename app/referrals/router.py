@@ -27,7 +27,7 @@ from app.users.models import Role
 router = APIRouter(prefix="/v1", tags=["referrals"])
 ReferralViewT = TypeVar("ReferralViewT", ReferralPublic, ReferralAnonymous)
 
-Pharmacist = Annotated[Principal, Depends(require_roles(Role.pharmacist))]
+Referrer = Annotated[Principal, Depends(require_roles(Role.pharmacist, Role.practitioner))]
 IdempotencyKey = Annotated[
     Text,
     Header(
@@ -67,7 +67,7 @@ def as_seen_by(
 
 
 def _full(session: Session, referral: Referral) -> ReferralPublic:
-    """The referral with patient identity, for the booking pharmacy or its practitioner."""
+    """The referral with patient identity, for whoever referred or its practitioner."""
     found = service.appointments(session, referrals=[referral])
     return _view(ReferralPublic, referral, found[referral.id])
 
@@ -81,14 +81,16 @@ def _full(session: Session, referral: Referral) -> ReferralPublic:
 )
 def book_referral(
     session: SessionDep,
-    user: Pharmacist,
+    user: Referrer,
     now: NowDep,
     data: ReferralCreate,
     idempotency_key: IdempotencyKey,
     response: Response,
 ) -> ReferralPublic:
-    """Book a slot for a patient. 409 when the slot is gone; the same Idempotency-Key
-    returns the same referral (header ``Idempotent-Replayed: true``)."""
+    """Book a slot for a patient, as a pharmacist or as a practitioner (a GP sending a
+    patient to a physio or a nurse). 409 when the slot is gone; the same Idempotency-Key
+    returns the same referral (header ``Idempotent-Replayed: true``); 422 (``slot_id``) when
+    a practitioner books their own slot."""
     referral, replayed = service.book(
         session, principal=user, data=data, key=idempotency_key, now=now
     )
@@ -112,8 +114,9 @@ def list_referrals(
     until: Annotated[Instant | None, Query(alias="to")] = None,
     needs_attention: bool | None = None,
 ) -> Page[ReferralPublic] | Page[ReferralAnonymous]:
-    """Referrals: a pharmacy's own, a practitioner's own, or all of the CPTS without
-    identity for the coordinator (``needs_attention=true``: patients to re-home)."""
+    """Referrals: a pharmacy's own, a practitioner's own (referred to them or by them), or
+    all of the CPTS without identity for the coordinator (``needs_attention=true``:
+    patients to re-home)."""
     rows, total = service.list_referrals(
         session,
         principal=user,
@@ -151,7 +154,8 @@ def read_referral(
 def cancel_referral(
     session: SessionDep, user: CurrentUser, now: NowDep, referral_id: EntityId
 ) -> ReferralPublic | ReferralAnonymous:
-    """Cancel a booked referral (its pharmacy or the coordinator); a future slot reopens."""
+    """Cancel a booked referral (whoever referred, or the coordinator); a future slot
+    reopens."""
     referral = service.cancel(session, principal=user, referral_id=referral_id, now=now)
     return as_seen_by(session, user, referral)
 

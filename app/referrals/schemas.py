@@ -57,7 +57,8 @@ REFERRAL_EXAMPLE: JsonDict = {
 
 
 class ReferralCreate(BaseModel):
-    """Book ``slot_id`` for a patient (send an ``Idempotency-Key`` header)."""
+    """Book ``slot_id`` for a patient (send an ``Idempotency-Key`` header); the caller's
+    pharmacy, or the calling practitioner, is recorded as the referrer."""
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [REFERRAL_EXAMPLE]})
 
@@ -110,6 +111,7 @@ ANONYMOUS_EXAMPLE: JsonDict = {
     "id": 31,
     "slot_id": 412,
     "pharmacy_id": 2,
+    "referrer_practitioner_id": None,
     "practitioner_id": 7,
     "profession": "gp",
     "mode": "in_practice",
@@ -132,8 +134,11 @@ class ReferralAnonymous(Appointment):
 
     id: int
     slot_id: int
-    pharmacy_id: int
-    practitioner_id: int
+    pharmacy_id: int | None = Field(description="the referring pharmacy, if a pharmacy referred")
+    referrer_practitioner_id: int | None = Field(
+        description="the referring practitioner (typically a GP), if a practitioner referred"
+    )
+    practitioner_id: int = Field(description="the practitioner the patient is referred to")
     profession: str
     mode: ConsultationMode
     status: ReferralStatus
@@ -146,7 +151,8 @@ class ReferralAnonymous(Appointment):
 
 
 class ReferralPublic(ReferralAnonymous):
-    """A referral as the booking pharmacy and the practitioner see it.
+    """A referral as whoever referred (pharmacy or practitioner) and the practitioner
+    the patient is referred to see it.
 
     Name, phone and note are null once purged after the retention period; the birth year
     stays.

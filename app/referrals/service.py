@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import ColumnElement, Select, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -41,9 +41,16 @@ def fingerprint(data: ReferralCreate) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def _replay(session: Session, *, pharmacy_id: int, key: str, request: str) -> Referral | None:
+def _by_referrer(principal: Principal) -> ColumnElement[bool]:
+    """The referrals this caller made: their pharmacy's, or their own as a practitioner."""
+    if principal.pharmacy_id is not None:
+        return Referral.pharmacy_id == principal.pharmacy_id
+    return Referral.referrer_practitioner_id == principal.practitioner_id
+
+
+def _replay(session: Session, *, principal: Principal, key: str, request: str) -> Referral | None:
     existing = session.scalar(
-        select(Referral).where(Referral.pharmacy_id == pharmacy_id, Referral.idempotency_key == key)
+        select(Referral).where(_by_referrer(principal), Referral.idempotency_key == key)
     )
     if existing is not None and existing.request_fingerprint != request:
         raise RuleViolation(
@@ -83,20 +90,26 @@ def _bookable_slot(session: Session, *, cpts: Cpts, data: ReferralCreate, now: d
     return slot
 
 
+def can_refer(principal: Principal) -> bool:
+    """Whether this caller books slots for patients: a pharmacy's user or a practitioner."""
+    return principal.pharmacy_id is not None or principal.practitioner_id is not None
+
+
 def book(
     session: Session, *, principal: Principal, data: ReferralCreate, key: str, now: datetime
 ) -> tuple[Referral, bool]:
-    """Book a slot for a patient; returns the referral and whether this was a replay.
+    """Book a slot for a patient, for a pharmacy or a practitioner (typically a GP sending
+    a patient to a physio or a nurse); returns the referral and whether this was a replay.
 
     Exactly one of many concurrent bookings of a slot wins: the slot is taken with a
     conditional update, and a partial unique index (one active referral per slot) backs it.
     What needs no lock (the replay check, the request's fingerprint, the CPTS's rules) is
     done before the slot's row is locked, so the lock is held only to check and take it.
     """
-    if principal.pharmacy_id is None:
-        raise Forbidden("only a pharmacy's user can refer a patient")
+    if not can_refer(principal):
+        raise Forbidden("only a pharmacy's user or a practitioner can refer a patient")
     request = fingerprint(data)
-    previous = _replay(session, pharmacy_id=principal.pharmacy_id, key=key, request=request)
+    previous = _replay(session, principal=principal, key=key, request=request)
     if previous is not None:
         return previous, True
     try:
@@ -106,7 +119,7 @@ def book(
     except SlotTaken:
         # A retry racing its own original waited for the slot's lock while the original
         # committed: the slot is gone because it booked it, so answer the same referral.
-        previous = _replay(session, pharmacy_id=principal.pharmacy_id, key=key, request=request)
+        previous = _replay(session, principal=principal, key=key, request=request)
         if previous is not None:
             return previous, True
         raise
@@ -127,9 +140,10 @@ def _take_slot(
     now: datetime,
 ) -> Referral:
     """Lock the slot, check it is still bookable, take it and add the referral."""
-    assert principal.pharmacy_id is not None
     cpts = session.get_one(Cpts, principal.cpts_id)
     slot = _bookable_slot(session, cpts=cpts, data=data, now=now)
+    if slot.practitioner_id == principal.practitioner_id:
+        raise RuleViolation("a practitioner cannot refer a patient to themself", field="slot_id")
     taken = session.execute(
         update(Slot)
         .where(Slot.id == slot.id, Slot.status == SlotStatus.open.value)
@@ -142,6 +156,7 @@ def _take_slot(
         cpts_id=cpts.id,
         slot_id=slot.id,
         pharmacy_id=principal.pharmacy_id,
+        referrer_practitioner_id=None if principal.pharmacy_id else principal.practitioner_id,
         practitioner_id=slot.practitioner_id,
         booked_by=principal.user_id,
         idempotency_key=key,
@@ -175,13 +190,18 @@ def _audit(session: Session, principal: Principal, action: str, referral: Referr
 
 
 def visible_referrals(principal: Principal) -> Select[Referral]:
-    """The referrals a caller may see: the pharmacy's own, the practitioner's own, or (for
-    the coordinator, without identity) all of the CPTS."""
+    """The referrals a caller may see: the pharmacy's own, the practitioner's own (referred
+    to them or by them), or (for the coordinator, without identity) all of the CPTS."""
     query = select(Referral).where(Referral.cpts_id == principal.cpts_id)
     if principal.role == Role.pharmacist:
         return query.where(Referral.pharmacy_id == principal.pharmacy_id)
     if principal.role == Role.practitioner:
-        return query.where(Referral.practitioner_id == principal.practitioner_id)
+        return query.where(
+            or_(
+                Referral.practitioner_id == principal.practitioner_id,
+                Referral.referrer_practitioner_id == principal.practitioner_id,
+            )
+        )
     return query
 
 
@@ -268,10 +288,13 @@ def appointments(session: Session, *, referrals: Sequence[Referral]) -> dict[int
 
 
 def cancel(session: Session, *, principal: Principal, referral_id: int, now: datetime) -> Referral:
-    """Cancel a booked referral (its pharmacy or the coordinator); a future slot reopens."""
-    if principal.role == Role.practitioner:
-        raise Forbidden("the booking pharmacy or the coordinator cancels a referral")
+    """Cancel a booked referral (whoever referred, or the coordinator); a future slot
+    reopens."""
     referral = get_referral(session, principal=principal, referral_id=referral_id)
+    if principal.role == Role.practitioner and (
+        referral.referrer_practitioner_id != principal.practitioner_id
+    ):
+        raise Forbidden("whoever referred the patient or the coordinator cancels a referral")
     if referral.status != ReferralStatus.booked.value:
         raise Conflict(f"referral {referral_id} is {referral.status}, not booked")
     referral.status = ReferralStatus.cancelled.value
@@ -296,6 +319,8 @@ def record_outcome(
     if principal.role != Role.practitioner:
         raise Forbidden("the practitioner the patient was referred to records the outcome")
     referral = get_referral(session, principal=principal, referral_id=referral_id)
+    if referral.practitioner_id != principal.practitioner_id:
+        raise Forbidden("the practitioner the patient was referred to records the outcome")
     if referral.status != ReferralStatus.booked.value:
         raise Conflict(f"referral {referral_id} is {referral.status}, not booked")
     if now < referral.slot_starts_at:

@@ -25,7 +25,9 @@ from app.users.models import Role
 router = APIRouter(prefix="/v1", tags=["slots"])
 JSON = "application/json"
 
-Searcher = Annotated[Principal, Depends(require_roles(Role.pharmacist, Role.coordinator))]
+Searcher = Annotated[
+    Principal, Depends(require_roles(Role.pharmacist, Role.practitioner, Role.coordinator))
+]
 
 
 def _parse_near(near: str | None) -> tuple[float, float] | None:
@@ -44,7 +46,7 @@ def _parse_near(near: str | None) -> tuple[float, float] | None:
 
 @router.get(
     "/slots",
-    summary="Find open slots (pharmacist)",
+    summary="Find open slots (pharmacist, referring practitioner)",
     response_model=Page[SlotOffer],
     responses=error_responses(RuleViolation),
 )

@@ -49,6 +49,7 @@ REFERRALS_HEADER = (
     "practitioner_id",
     "pharmacy_id",
     "pharmacy",
+    "referrer_practitioner_id",
     "mode",
     "reason_category",
     "status",
@@ -123,7 +124,8 @@ def _referral_rows(
                 r.profession,
                 r.practitioner_id,
                 r.pharmacy_id,
-                pharmacies.get(r.pharmacy_id, ""),
+                pharmacies.get(r.pharmacy_id or 0, ""),
+                r.referrer_practitioner_id,
                 r.mode,
                 r.reason_category,
                 r.status,
@@ -162,7 +164,9 @@ def referrals_csv(
 ) -> str:
     """Every referral whose slot starts in the period, anonymous; the export is audited."""
     referrals = service.referrals_in(session, cpts_id=cpts.id, period=period)
-    names = service.pharmacy_names(session, cpts_id=cpts.id, ids={r.pharmacy_id for r in referrals})
+    names = service.pharmacy_names(
+        session, cpts_id=cpts.id, ids={r.pharmacy_id for r in referrals if r.pharmacy_id}
+    )
     audit.record(
         session,
         actor=principal,

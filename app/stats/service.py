@@ -182,7 +182,7 @@ def sector_names(session: Session, *, cpts_id: int) -> dict[int, str]:
 def _by_pharmacy(
     session: Session, cpts_id: int, referrals: Sequence[Referral]
 ) -> list[PharmacyCount]:
-    counted = Counter(r.pharmacy_id for r in referrals)
+    counted = Counter(r.pharmacy_id for r in referrals if r.pharmacy_id is not None)
     names = pharmacy_names(session, cpts_id=cpts_id, ids=counted)
     return [
         PharmacyCount(pharmacy_id=pid, name=names.get(pid, ""), referrals=count)

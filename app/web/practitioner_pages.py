@@ -7,15 +7,14 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.clock import NowDep
 from app.db import SessionDep, writes_on_read
 from app.errors import Forbidden, NotFound
 from app.pagination import MAX_PAGE_SIZE, PageParams
-from app.pharmacies.models import Pharmacy
 from app.referrals import service as referrals
+from app.referrals.referrers import referrer_names
 from app.referrals.schemas import Outcome
 from app.rotations.models import Shift
 from app.rotations.oncall import published_shifts
@@ -48,12 +47,7 @@ def _day_page(session: Session, user: WebUser, now: datetime) -> dict[str, Any]:
     zone = zone_of(session, user.principal.cpts_id)
     today_start, _ = local_day(now, zone)
     patients = todays_referrals(session, principal=user.principal, now=now, zone=zone)
-    pharmacies = {
-        p.id: p.name
-        for p in session.scalars(
-            select(Pharmacy).where(Pharmacy.id.in_({r.pharmacy_id for r in patients}))
-        )
-    }
+    referrers = referrer_names(session, patients)
     _, two_days_end = local_day(now, zone, days=2)
     my_slots, _ = slots.practitioner_slots(
         session,
@@ -64,7 +58,7 @@ def _day_page(session: Session, user: WebUser, now: datetime) -> dict[str, Any]:
     )
     return {
         "patients": patients,
-        "pharmacies": pharmacies,
+        "referrers": referrers,
         "slots": my_slots,
         "shifts": _next_shifts(session, user, now=now),
         "zone": zone,
