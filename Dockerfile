@@ -1,4 +1,7 @@
-# cpts-snp API: slim image, non-root user; `cpts-snp serve` applies migrations, then starts uvicorn.
+# cpts-snp: slim image, non-root user. Alone, `cpts-snp serve` applies migrations, then starts
+# uvicorn on the SQLite default. In production (compose.yaml) one release container runs
+# `cpts-snp migrate`, then the API replicas run `cpts-snp serve --no-migrate` and the
+# workers `cpts-snp worker`, all from this image.
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -17,8 +20,13 @@ RUN pip install . \
 
 # Numeric, so orchestrators can check that the image does not run as root.
 USER 10001
+# ENVIRONMENT=production refuses SQLite and a PUBLIC_BASE_URL that is not https://; set both
+# with the real PostgreSQL DATABASE_URL (README, "Configuration" and "Deployment").
+# PUBLIC_BASE_URL is the address users see: links in e-mails and calendar feeds, cookies.
 ENV HOST=0.0.0.0 \
     PORT=8000 \
+    ENVIRONMENT=development \
+    PUBLIC_BASE_URL=http://localhost:8000 \
     DATABASE_URL=sqlite:////var/lib/cpts-snp/cpts-snp.db
 # The default SQLite database lives here: mount a volume to keep it across containers.
 VOLUME ["/var/lib/cpts-snp"]

@@ -51,7 +51,8 @@ def _migrate(_args: argparse.Namespace) -> None:
 
 def _serve(args: argparse.Namespace) -> None:
     settings = get_settings()
-    schema.upgrade(settings.database_url)
+    if args.migrate:
+        schema.upgrade(settings.database_url)
     try:
         check_connection_budget(
             settings.database_url, limits=PoolLimits.from_settings(settings), processes=args.workers
@@ -131,6 +132,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
     serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument(
+        "--no-migrate",
+        dest="migrate",
+        action="store_false",
+        help="leave the schema alone (a release step ran `cpts-snp migrate` once for all replicas)",
+    )
     serve.set_defaults(run=_serve)
     commands.add_parser(
         "notifier", help="deliver notifications in this process (set RUN_NOTIFIER=false on the API)"
