@@ -14,7 +14,6 @@ import pytest
 import yaml
 
 from app import cli
-
 from tests.live import cli_env, database_url, free_port, run_cli, serving
 
 DOCKERFILE = Path(__file__).resolve().parent.parent / "Dockerfile"
@@ -136,7 +135,9 @@ def test_compose_migrates_once_in_the_release_service_only() -> None:
 
 
 @pytest.mark.parametrize("flag", [[], ["--no-migrate"]])
-def test_serve_migrates_unless_told_not_to(flag: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_serve_migrates_unless_told_not_to(
+    flag: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     migrated: list[str] = []
     served: list[dict[str, Any]] = []
     monkeypatch.setattr(cli.schema, "upgrade", migrated.append)

@@ -69,6 +69,8 @@ class Referral(IdMixin, TenantMixin, TimestampMixin, Base):
             " OR (pharmacy_id IS NULL AND referrer_practitioner_id IS NOT NULL)",
             name="one_referrer",
         ),
+        Index("ix_referrals_cpts_slot_starts_at", "cpts_id", "slot_starts_at"),
+        Index("ix_referrals_pharmacy_slot_starts_at", "pharmacy_id", "slot_starts_at"),
     )
 
     slot_id: Mapped[int] = mapped_column(ForeignKey("slots.id", ondelete="RESTRICT"))
