@@ -33,6 +33,11 @@ def _say(text: str) -> None:
 SHUTDOWN_GRACE_SECONDS = 5
 """On stop, requests still running after this long (open event streams) are cut."""
 
+WORKER_HEALTHCHECK_SECONDS = 60
+"""With ``--workers N``, how long uvicorn waits for a worker's answer before killing it as
+hung. Uvicorn's 5 s is shorter than a worker's start (importing the app) on a loaded host,
+where workers were killed and restarted forever and the server never answered."""
+
 
 def _in_transaction(work: Callable[[Session], ResultT]) -> ResultT:
     """Run ``work`` in one committed transaction on the configured database."""
@@ -67,6 +72,7 @@ def _serve(args: argparse.Namespace) -> None:
         log_level=settings.log_level,
         workers=args.workers,
         timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS,
+        timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
     )
 
 

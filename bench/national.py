@@ -34,10 +34,11 @@ from zoneinfo import ZoneInfo
 
 import psycopg
 from psycopg import sql
-from sqlalchemy import Engine, event, make_url, text
+from sqlalchemy import Engine, event, make_url, select, text
 from sqlalchemy.orm import Session
 
 from app.auth import Principal
+from app.cpts.models import Cpts
 from app.db import make_engine, make_session_factory
 from app.feeds.content import cpts_calendar, practitioner_calendar
 from app.feeds.models import FeedKind, FeedToken
@@ -498,8 +499,6 @@ def service_reads(session: Session, *, cpts_id: int, now: datetime) -> list[tupl
     own_feed.practitioner_id = row.practitioner
     cpts_feed = FeedToken(kind=FeedKind.cpts.value, cpts_id=cpts_id)
     month = (now.astimezone(ZONE).replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
-    from app.cpts.models import Cpts
-
     cpts = session.get_one(Cpts, cpts_id)
 
     def referrals(principal: Principal, **filters: Any) -> Any:
@@ -545,6 +544,15 @@ def service_reads(session: Session, *, cpts_id: int, now: datetime) -> list[tupl
     ]
 
 
+def middle_cpts(session: Session) -> int:
+    """The generated CPTS in the middle of the dataset (by id; other CPTS left aside)."""
+    generated = select(Cpts.id).where(Cpts.name.regexp_match("^CPTS [0-9]+$")).order_by(Cpts.id)
+    ids = session.scalars(generated).all()
+    if not ids:
+        raise SystemExit("no national dataset in this database: run python -m bench.national")
+    return ids[len(ids) // 2]
+
+
 def explain(url: str, *, cpts_id: int | None, now: datetime) -> list[str]:
     """Call the hot reads' services on one CPTS, EXPLAIN what they sent; report lines."""
     engine = make_engine(url)
@@ -554,13 +562,7 @@ def explain(url: str, *, cpts_id: int | None, now: datetime) -> list[str]:
     try:
         with make_session_factory(engine)() as session:
             if cpts_id is None:
-                cpts_id = session.scalar(
-                    text(
-                        "SELECT id FROM cpts ORDER BY id OFFSET "
-                        "(SELECT count(*) / 2 FROM cpts) LIMIT 1"
-                    )
-                )
-            assert cpts_id is not None
+                cpts_id = middle_cpts(session)
             reads = service_reads(session, cpts_id=cpts_id, now=now)
             with recording(engine, statements, label):
                 for name, call in reads:

@@ -145,3 +145,4 @@ def test_serve_migrates_unless_told_not_to(
     cli.main(["serve", *flag])
     assert len(migrated) == (0 if flag else 1)
     assert len(served) == 1
+    assert served[0]["timeout_worker_healthcheck"] >= 60, "a loaded host starts workers slowly"
