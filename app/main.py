@@ -13,6 +13,7 @@ from starlette.datastructures import State
 from app import health
 from app.auth import PrincipalCache
 from app.availability.router import router as availability_router
+from app.competences.router import router as competences_router
 from app.config import Settings, get_settings
 from app.coverage.router import router as coverage_router
 from app.cpts.router import router as cpts_router
@@ -191,6 +192,7 @@ def build_app() -> FastAPI:
         users_router,
         signin_router,
         practitioners_router,
+        competences_router,
         pharmacies_router,
         availability_router,
         coverage_router,

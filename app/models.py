@@ -3,6 +3,7 @@
 from app.audit import AuditEntry
 from app.availability.models import Absence, Preference
 from app.base import Base
+from app.competences.models import CatalogueItem, practitioner_items
 from app.coverage.models import CoverageRule
 from app.cpts.models import Cpts, ProfessionSetting, Sector
 from app.events.models import StreamEvent
@@ -22,6 +23,7 @@ __all__ = [
     "ApiToken",
     "AuditEntry",
     "Base",
+    "CatalogueItem",
     "CoverageRule",
     "Cpts",
     "FairShare",
@@ -48,5 +50,6 @@ __all__ = [
     "ThreadRead",
     "User",
     "WebSession",
+    "practitioner_items",
     "practitioner_sectors",
 ]

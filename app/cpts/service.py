@@ -5,6 +5,7 @@ from datetime import time
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.competences.seed import seed_catalogue
 from app.cpts.models import Cpts, ProfessionSetting, Sector
 from app.cpts.schemas import Block, CptsCreate, SectorCreate, SectorUpdate, SettingsUpdate
 from app.crud import apply_changes, ensure_unique, matches_words
@@ -39,6 +40,8 @@ def create_cpts(session: Session, *, data: CptsCreate) -> Cpts:
         for profession, minutes in DEFAULT_SLOT_MINUTES.items()
     ]
     session.add(cpts)
+    session.flush()
+    seed_catalogue(session, cpts_id=cpts.id)
     session.flush()
     return cpts
 

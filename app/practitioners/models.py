@@ -1,6 +1,6 @@
 """Practitioners who take on-call shifts, and the sectors they serve."""
 
-from sqlalchemy import CheckConstraint, Column, ForeignKey, String, Table, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, Column, ForeignKey, String, Table, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.base import Base, IdMixin, TenantMixin, TimestampMixin
@@ -30,6 +30,7 @@ class Practitioner(IdMixin, TenantMixin, TimestampMixin, Base):
         CheckConstraint("max_shifts_per_week >= 0", name="max_week_not_negative"),
         CheckConstraint("latitude BETWEEN -90 AND 90", name="latitude_range"),
         CheckConstraint("longitude BETWEEN -180 AND 180", name="longitude_range"),
+        CheckConstraint("zone_radius_km > 0", name="zone_radius_positive"),
     )
 
     rpps: Mapped[str] = mapped_column(String(11))
@@ -47,6 +48,10 @@ class Practitioner(IdMixin, TenantMixin, TimestampMixin, Base):
     max_shifts_per_week: Mapped[int] = mapped_column(default=2)
     fte: Mapped[float] = mapped_column(default=1.0)
     active: Mapped[bool] = mapped_column(default=True)
+    zone_communes: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
+    """Communes visited at home: ``{"insee_code", "name"}`` each."""
+    zone_radius_km: Mapped[float | None]
+    """Home visits within this distance of the practice, besides ``zone_communes``."""
 
     sectors: Mapped[list[Sector]] = relationship(
         secondary=practitioner_sectors, lazy="selectin", order_by=Sector.id

@@ -1,0 +1,1 @@
+"""Competences and equipment of the territory's practitioners, and where they visit patients."""

@@ -1,0 +1,170 @@
+"""Request and response shapes for the catalogue, declarations and home-visit zones."""
+
+import re
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from app.competences.models import ItemKind
+from app.crud import NotNull
+from app.professions import Profession
+from app.types import EntityId, Text
+
+INSEE_PATTERN = re.compile(r"^(\d{2}|2A|2B)\d{3}$")
+MAX_RADIUS_KM = 100.0
+
+Label = Annotated[Text, Field(min_length=1, max_length=120)]
+ItemIds = Annotated[list[EntityId], Field(max_length=100)]
+
+
+def _check_insee(value: str) -> str:
+    if not INSEE_PATTERN.match(value):
+        raise ValueError(
+            f"invalid INSEE code {value!r}: 5 characters, digits, the first two may be 2A or 2B"
+        )
+    return value
+
+
+InseeCode = Annotated[str, AfterValidator(_check_insee)]
+"""A commune's INSEE code: 5 digits, or 2A/2B then 3 digits (Corsica)."""
+
+
+class CatalogueItemCreate(BaseModel):
+    """A competence (with its profession) or an equipment item (without)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "kind": "competence",
+                    "profession": "physio",
+                    "label": "Kinésithérapie respiratoire (bronchiolite)",
+                },
+                {"kind": "equipment", "label": "Ondes de choc"},
+            ]
+        },
+    )
+
+    kind: ItemKind
+    profession: Profession | None = Field(
+        default=None, description="Required for a competence, absent for equipment"
+    )
+    label: Label
+
+
+class CatalogueItemUpdate(BaseModel):
+    """A new label."""
+
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"label": "Lombalgie aiguë"}]}
+    )
+
+    label: Annotated[Label | None, NotNull] = None
+
+
+class CatalogueItemPublic(BaseModel):
+    """An item of the catalogue."""
+
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 3,
+                    "kind": "competence",
+                    "profession": "physio",
+                    "label": "Kinésithérapie respiratoire (bronchiolite)",
+                }
+            ]
+        },
+    )
+
+    id: int
+    kind: ItemKind
+    profession: Profession | None
+    label: str
+
+
+class Declarations(BaseModel):
+    """The competences and equipment a practitioner declares; each list replaces the old."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"competence_ids": [1, 3], "equipment_ids": [13]}]},
+    )
+
+    competence_ids: ItemIds = []
+    equipment_ids: ItemIds = []
+
+
+class DeclarationsPublic(BaseModel):
+    """A practitioner's declared competences and equipment."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "practitioner_id": 7,
+                    "competences": [
+                        {
+                            "id": 1,
+                            "kind": "competence",
+                            "profession": "physio",
+                            "label": "Kinésithérapie respiratoire (bronchiolite)",
+                        }
+                    ],
+                    "equipment": [
+                        {
+                            "id": 13,
+                            "kind": "equipment",
+                            "profession": None,
+                            "label": "Ondes de choc",
+                        }
+                    ],
+                }
+            ]
+        }
+    )
+
+    practitioner_id: int
+    competences: list[CatalogueItemPublic]
+    equipment: list[CatalogueItemPublic]
+
+
+class Commune(BaseModel):
+    """A commune by its INSEE code and name."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    insee_code: InseeCode = Field(description="5 characters: digits, or 2A/2B then 3 digits")
+    name: Annotated[Text, Field(min_length=1, max_length=120)]
+
+
+ZONES_EXAMPLE = {
+    "communes": [
+        {"insee_code": "69259", "name": "Vénissieux"},
+        {"insee_code": "69199", "name": "Saint-Fons"},
+    ],
+    "radius_km": 3.0,
+}
+
+
+class Zones(BaseModel):
+    """Where a practitioner visits patients at home: listed communes, and/or every place
+    within ``radius_km`` of their practice (which then needs its coordinates)."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [ZONES_EXAMPLE]})
+
+    communes: Annotated[list[Commune], Field(max_length=100)] = []
+    radius_km: Annotated[float | None, Field(gt=0, le=MAX_RADIUS_KM)] = None
+
+
+class ZonesPublic(Zones):
+    """A practitioner's home-visit zones."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"practitioner_id": 7, **ZONES_EXAMPLE}]}
+    )
+
+    practitioner_id: int
