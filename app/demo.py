@@ -10,12 +10,13 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 import solver
 from app.auth import Principal
 from app.availability.models import Absence, Preference
+from app.competences.models import CatalogueItem, practitioner_items
 from app.coverage.models import CoverageRule
 from app.cpts.models import Cpts, Sector
 from app.cpts.schemas import CptsCreate
@@ -44,6 +45,13 @@ SECTORS = {
     "Centre": ["Vénissieux Centre", "Parilly"],
     "Sud": ["Vénissieux Sud", "Feyzin", "Corbas"],
 }
+SECTOR_COMMUNES = {
+    "Nord": [("69259", "Vénissieux"), ("69199", "Saint-Fons")],
+    "Centre": [("69259", "Vénissieux"), ("69029", "Bron")],
+    "Sud": [("69259", "Vénissieux"), ("69276", "Feyzin"), ("69273", "Corbas")],
+}
+"""The INSEE codes home visits cover, by sector."""
+HOME_RADIUS_KM = 3.0
 HEADCOUNT = {Profession.gp: 40, Profession.physio: 30, Profession.nurse: 50}
 WEEKDAY_DEMAND = {Profession.gp: 1, Profession.physio: 1, Profession.nurse: 1}
 PHARMACY_COUNT = 12
@@ -173,6 +181,29 @@ def _practitioners(rng: random.Random, cpts_id: int, sectors: list[Sector]) -> l
     return rows
 
 
+def _declarations(
+    session: Session, cpts_id: int, practitioners: list[Practitioner]
+) -> list[dict[str, int]]:
+    """Each practitioner declares one or two competences of their profession and,
+    one in three, an equipment item; home visitors cover their sector's communes (and
+    half of them 3 km around the practice). A random draw of its own keeps the rest of
+    the demo as it was."""
+    rng = random.Random(cpts_id)
+    catalogue = list(session.scalars(owned(CatalogueItem, cpts_id).order_by(CatalogueItem.id)))
+    rows = []
+    for practitioner in practitioners:
+        own = [item for item in catalogue if item.profession == practitioner.profession]
+        chosen = rng.sample(own, k=rng.choice([1, 2]))
+        if rng.random() < 1 / 3:
+            chosen.append(rng.choice([item for item in catalogue if item.profession is None]))
+        rows += [{"practitioner_id": practitioner.id, "item_id": item.id} for item in chosen]
+        if practitioner.home_visits:
+            communes = SECTOR_COMMUNES[practitioner.sectors[0].name]
+            practitioner.zone_communes = [{"insee_code": c, "name": n} for c, n in communes]
+            practitioner.zone_radius_km = HOME_RADIUS_KM if rng.random() < 0.5 else None
+    return rows
+
+
 def _pharmacies(rng: random.Random, cpts_id: int, sectors: list[Sector]) -> list[Pharmacy]:
     rows = []
     for index in range(PHARMACY_COUNT):
@@ -283,6 +314,8 @@ def _create_territory(session: Session, rng: random.Random, today: date) -> Cpts
     session.add_all([*practitioners, *pharmacies, *_coverage_rules(cpts.id, sectors)])
     session.flush()
     session.add_all(_availability(rng, cpts.id, practitioners, today))
+    declared = _declarations(session, cpts.id, practitioners)
+    session.execute(insert(practitioner_items), declared)
     for role, target in (
         (Role.coordinator, {}),
         (Role.practitioner, {"practitioner_id": practitioners[0].id}),

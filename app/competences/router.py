@@ -1,9 +1,13 @@
 """HTTP routes for the catalogue of competences and equipment, declarations and zones."""
 
-from fastapi import APIRouter, status
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
 
 from app.auth import Coordinator, CoordinatorOrPractitioner, CurrentUser
+from app.clock import NowDep
 from app.competences import service
+from app.competences.directory import DirectoryQuery, search_directory
 from app.competences.models import CatalogueItem, ItemKind
 from app.competences.schemas import (
     CatalogueItemCreate,
@@ -11,15 +15,19 @@ from app.competences.schemas import (
     CatalogueItemUpdate,
     Declarations,
     DeclarationsPublic,
+    DirectoryEntry,
+    InseeCode,
     Zones,
     ZonesPublic,
 )
 from app.db import SessionDep
 from app.errors import Conflict, Forbidden, NotFound, RuleViolation, error_responses
-from app.pagination import Page, PageDep
+from app.pagination import Page, PageDep, SearchQuery
 from app.practitioners.models import Practitioner
 from app.practitioners.service import get_practitioner_for
 from app.professions import Profession
+from app.slots.router import parse_near
+from app.slots.schemas import ConsultationMode
 from app.types import EntityId
 
 router = APIRouter(prefix="/v1", tags=["competences and zones"])
@@ -176,3 +184,44 @@ def set_zones(
         session, principal=user, practitioner_id=practitioner_id, data=data
     )
     return _zones_public(practitioner)
+
+
+@router.get(
+    "/directory",
+    summary="Search the directory of practitioners",
+    response_model=Page[DirectoryEntry],
+    responses=error_responses(RuleViolation),
+)
+def directory(
+    session: SessionDep,
+    user: CurrentUser,
+    now: NowDep,
+    page: PageDep,
+    profession: Profession | None = None,
+    competence_id: Annotated[EntityId | None, Query(description="Declares this competence")] = None,
+    equipment_id: Annotated[EntityId | None, Query(description="Declares this equipment")] = None,
+    mode: ConsultationMode | None = None,
+    commune: Annotated[
+        InseeCode | None, Query(description="Visits patients of this commune (INSEE code)")
+    ] = None,
+    near: Annotated[
+        str | None, Query(description="latitude,longitude: visits patients at this position")
+    ] = None,
+    on_call_today: Annotated[bool | None, Query(description="On call today, or not")] = None,
+    q: SearchQuery = None,
+) -> Page[DirectoryEntry]:
+    """The CPTS's active practitioners by name (every role): profession, competences,
+    equipment, home-visit zones, modes and whether they are on call today. Pharmacists
+    see a practitioner's phone only when the practitioner is on call today."""
+    query = DirectoryQuery(
+        profession=profession.value if profession else None,
+        competence_id=competence_id,
+        equipment_id=equipment_id,
+        mode=mode,
+        commune=commune,
+        near=parse_near(near),
+        on_call_today=on_call_today,
+        q=q,
+    )
+    items, total = search_directory(session, principal=user, query=query, page=page, now=now)
+    return Page(items=items, total=total, limit=page.limit, offset=page.offset)

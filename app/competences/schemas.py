@@ -4,10 +4,12 @@ import re
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic.config import JsonDict
 
 from app.competences.models import ItemKind
 from app.crud import NotNull
 from app.professions import Profession
+from app.slots.schemas import ConsultationMode
 from app.types import EntityId, Text
 
 INSEE_PATTERN = re.compile(r"^(\d{2}|2A|2B)\d{3}$")
@@ -141,7 +143,7 @@ class Commune(BaseModel):
     name: Annotated[Text, Field(min_length=1, max_length=120)]
 
 
-ZONES_EXAMPLE = {
+ZONES_EXAMPLE: JsonDict = {
     "communes": [
         {"insee_code": "69259", "name": "Vénissieux"},
         {"insee_code": "69199", "name": "Saint-Fons"},
@@ -168,3 +170,51 @@ class ZonesPublic(Zones):
     )
 
     practitioner_id: int
+
+
+class DirectoryEntry(BaseModel):
+    """A practitioner as the directory shows them to every role of the CPTS. ``phone`` is
+    hidden from pharmacists unless the practitioner is on call today."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 7,
+                    "name": "Claire Martin",
+                    "profession": "physio",
+                    "phone": "+33 4 78 00 00 00",
+                    "practice_address": "12 avenue Jean Jaurès, 69200 Vénissieux",
+                    "latitude": 45.697,
+                    "longitude": 4.886,
+                    "sector_ids": [3],
+                    "modes": ["in_practice", "home_visit"],
+                    "competences": [
+                        {
+                            "id": 1,
+                            "kind": "competence",
+                            "profession": "physio",
+                            "label": "Kinésithérapie respiratoire (bronchiolite)",
+                        }
+                    ],
+                    "equipment": [],
+                    "zones": ZONES_EXAMPLE,
+                    "on_call_today": True,
+                }
+            ]
+        }
+    )
+
+    id: int
+    name: str
+    profession: Profession
+    phone: str | None
+    practice_address: str | None
+    latitude: float | None
+    longitude: float | None
+    sector_ids: list[int]
+    modes: list[ConsultationMode]
+    competences: list[CatalogueItemPublic]
+    equipment: list[CatalogueItemPublic]
+    zones: Zones
+    on_call_today: bool

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 
 from app.auth import CurrentUser, Principal, require_roles
 from app.clock import NowDep
+from app.competences.schemas import InseeCode
 from app.cpts.models import Cpts
 from app.db import SessionDep
 from app.errors import Conflict, Forbidden, NotFound, RuleViolation, error_responses
@@ -30,7 +31,8 @@ Searcher = Annotated[
 ]
 
 
-def _parse_near(near: str | None) -> tuple[float, float] | None:
+def parse_near(near: str | None) -> tuple[float, float] | None:
+    """``near`` ('latitude,longitude') as a position; 422 naming ``near`` when malformed."""
     if near is None:
         return None
     try:
@@ -61,9 +63,24 @@ async def find_slots(
     sector_id: EntityId | None = None,
     near: Annotated[str | None, Query(description="latitude,longitude")] = None,
     mode: ConsultationMode | None = None,
+    competence_id: Annotated[
+        EntityId | None, Query(description="Practitioners declaring this competence")
+    ] = None,
+    equipment_id: Annotated[
+        EntityId | None, Query(description="Practitioners declaring this equipment")
+    ] = None,
+    commune: Annotated[
+        InseeCode | None,
+        Query(description="The patient's commune (INSEE code): home visits covering it"),
+    ] = None,
 ) -> Response:
     """Open slots from now + minimum notice up to ``within_hours`` (or the end of today with
     ``same_day``), by start time then distance from ``near`` or the caller's pharmacy.
+
+    ``competence_id`` and ``equipment_id`` keep practitioners who declare them. A home-visit
+    search (``mode=home_visit``, implied by ``commune``) given the patient's ``commune`` or
+    position ``near`` only offers practitioners whose zone covers it: the commune listed, or
+    the position within their radius of the practice.
 
     Runs on the event loop: answered from the process's snapshot of open slots (see
     ``app.slots.search``), a search costs no worker thread and no database round trip."""
@@ -72,9 +89,14 @@ async def find_slots(
         within_hours=within_hours,
         same_day=same_day,
         sector_id=sector_id,
-        near=_parse_near(near),
-        mode=mode,
+        near=parse_near(near),
+        mode=ConsultationMode.home_visit if commune is not None and mode is None else mode,
+        competence_id=competence_id,
+        equipment_id=equipment_id,
+        commune=commune,
     )
+    if query.commune is not None and query.mode != ConsultationMode.home_visit:
+        raise RuleViolation("a patient's commune is for home-visit searches", field="commune")
     found = await search_slots(
         request.app.state.session_factory,
         cache=request.app.state.open_slots,

@@ -9,9 +9,11 @@ inside its own transaction and answers 409 when the slot is gone.
 """
 
 import asyncio
+import dataclasses
 import math
 import threading
 import weakref
+from collections.abc import Collection
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
@@ -21,6 +23,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.competences.models import practitioner_items
 from app.cpts.models import Cpts
 from app.pagination import PageParams
 from app.pharmacies.models import Pharmacy
@@ -45,6 +48,18 @@ class SlotQuery:
     sector_id: int | None = None
     near: tuple[float, float] | None = None
     mode: ConsultationMode | None = None
+    competence_id: int | None = None
+    equipment_id: int | None = None
+    commune: str | None = None
+    """The patient's commune (INSEE code): only home visits of practitioners who cover it."""
+
+    @property
+    def home_zone(self) -> bool:
+        """Whether offers must come from practitioners whose home-visit zone covers the
+        patient: a home-visit search giving the patient's commune or position."""
+        return self.mode == ConsultationMode.home_visit and (
+            self.commune is not None or self.near is not None
+        )
 
 
 @dataclass(frozen=True)
@@ -73,6 +88,16 @@ class OfferRow:
     longitude: float | None
     home_visits: bool
     teleconsultation: bool
+    zone_communes: frozenset[str] = frozenset()
+    """INSEE codes of the communes visited at home."""
+    zone_radius_km: float | None = None
+    item_ids: frozenset[int] = frozenset()
+    """The competences and equipment the practitioner declares."""
+
+    def covers(self, commune: str | None, position: tuple[float, float] | None) -> bool:
+        """Whether a home visit to the patient's commune or position is in this
+        practitioner's zone."""
+        return zone_covers(self, self.zone_communes, commune=commune, position=position)
 
 
 OFFER_COLUMNS = (
@@ -91,6 +116,8 @@ OFFER_COLUMNS = (
     Practitioner.home_visits,
     Practitioner.teleconsultation,
 )
+ZONE_COLUMNS = (Practitioner.zone_communes, Practitioner.zone_radius_km)
+OFFERED_FIELDS = tuple(field.name for field in dataclasses.fields(OfferRow))[: len(OFFER_COLUMNS)]
 
 
 def distance_km(a: tuple[float, float], b: tuple[float, float]) -> float:
@@ -101,6 +128,24 @@ def distance_km(a: tuple[float, float], b: tuple[float, float]) -> float:
         + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
     )
     return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(h))
+
+
+def zone_covers(
+    place: "OfferRow | Practitioner",
+    communes: Collection[str],
+    *,
+    commune: str | None,
+    position: tuple[float, float] | None,
+) -> bool:
+    """Whether a practitioner visiting ``communes`` (INSEE codes) and the radius around
+    their practice covers a patient in ``commune`` or at ``position``."""
+    if commune is not None and commune in communes:
+        return True
+    if position is None or place.zone_radius_km is None:
+        return False
+    if place.latitude is None or place.longitude is None:
+        return False
+    return distance_km(position, (place.latitude, place.longitude)) <= place.zone_radius_km
 
 
 def bookable_window(
@@ -156,7 +201,7 @@ def take_snapshot(session: Session, *, cpts_id: int, now: datetime) -> Snapshot:
     ).one()
     until = now + SNAPSHOT_HORIZON
     rows = session.execute(
-        select(*OFFER_COLUMNS)
+        select(*OFFER_COLUMNS, *ZONE_COLUMNS)
         .join(Practitioner, Practitioner.id == Slot.practitioner_id)
         .where(
             Slot.cpts_id == cpts_id,
@@ -171,7 +216,25 @@ def take_snapshot(session: Session, *, cpts_id: int, now: datetime) -> Snapshot:
             Pharmacy.cpts_id == cpts_id
         )
     )
-    offer_rows = tuple(OfferRow(*tuple(row)) for row in rows)
+    fields = [tuple(row) for row in rows]
+    practitioner_ids = {row[5] for row in fields}
+    declared = session.execute(
+        select(practitioner_items.c.practitioner_id, practitioner_items.c.item_id).where(
+            practitioner_items.c.practitioner_id.in_(practitioner_ids)
+        )
+    )
+    items: dict[int, set[int]] = {}
+    for practitioner_id, item_id in declared:
+        items.setdefault(practitioner_id, set()).add(item_id)
+    offer_rows = tuple(
+        OfferRow(
+            **dict(zip(OFFERED_FIELDS, row, strict=False)),
+            zone_communes=frozenset(commune["insee_code"] for commune in row[-2] or []),
+            zone_radius_km=row[-1],
+            item_ids=frozenset(items.get(row[5], ())),
+        )
+        for row in fields
+    )
     zone = ZoneInfo(cpts.timezone)
     return Snapshot(
         rules=BookingRules(cpts.timezone, cpts.min_notice_minutes),
@@ -274,6 +337,9 @@ def _matches(row: OfferRow, query: SlotQuery, earliest: datetime, latest: dateti
         and (query.profession is None or row.profession == query.profession)
         and (query.sector_id is None or row.sector_id in (query.sector_id, None))
         and (query.mode is None or query.mode in modes_of(row))
+        and (query.competence_id is None or query.competence_id in row.item_ids)
+        and (query.equipment_id is None or query.equipment_id in row.item_ids)
+        and (not query.home_zone or row.covers(query.commune, query.near))
     )
 
 
