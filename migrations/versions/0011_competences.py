@@ -2,8 +2,8 @@
 
 Existing CPTS get the French seed catalogue here; new ones get it when they are created.
 
-Revision ID: 0010
-Revises: 0009
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-12-03 12:30:00
 """
 
@@ -15,8 +15,8 @@ from alembic import op
 
 from app.competences.seed import seed_rows
 
-revision: str = "0010"
-down_revision: str | None = "0009"
+revision: str = "0011"
+down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
