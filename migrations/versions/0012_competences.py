@@ -2,8 +2,8 @@
 
 Existing CPTS get the French seed catalogue here; new ones get it when they are created.
 
-Revision ID: 0011
-Revises: 0010
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-12-03 12:30:00
 """
 
@@ -15,8 +15,8 @@ from alembic import op
 
 from app.competences.seed import seed_rows
 
-revision: str = "0011"
-down_revision: str | None = "0010"
+revision: str = "0012"
+down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
