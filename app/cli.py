@@ -1,6 +1,7 @@
-"""`cpts-snp` command line: migrate, serve, notifier, create-cpts, seed-demo, purge."""
+"""`cpts-snp` command line: migrate, serve, worker, notifier, create-cpts, seed-demo, purge."""
 
 import argparse
+import importlib
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -19,6 +20,8 @@ from app.demo import DemoTokens, demo_today, seed_demo
 from app.events.service import RETENTION, purge_events
 from app.notifications.worker import NotificationWorker
 from app.referrals.service import purge_identities
+from app.rotations.jobs import SolveFunction
+from app.tasks.worker import run_worker
 from app.users.models import Role
 from app.users.schemas import UserCreate
 from app.users.service import create_user, issue_token
@@ -89,6 +92,24 @@ def _notifier(_args: argparse.Namespace) -> None:
         engine.dispose()
 
 
+def _worker(args: argparse.Namespace) -> None:
+    settings = get_settings()
+    if not settings.uses_queue:
+        raise SystemExit(
+            "cpts-snp worker: set JOB_BACKEND=procrastinate (PostgreSQL) to run jobs on workers"
+        )
+    _say("worker running: solves, notifications and periodic tasks until interrupted")
+    run_worker(settings, solve=_solve_function(args.solver) if args.solver else None)
+    _say("worker stopped")
+
+
+def _solve_function(path: str) -> SolveFunction:
+    """The function named ``module:function`` (``--solver``)."""
+    module, _, name = path.partition(":")
+    function: SolveFunction = getattr(importlib.import_module(module), name)
+    return function
+
+
 def _create_cpts(args: argparse.Namespace) -> None:
     data = CptsCreate(name=args.name, timezone=args.timezone, holiday_subdivision=args.subdivision)
 
@@ -145,6 +166,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="leave the schema alone (a release step ran `cpts-snp migrate` once for all replicas)",
     )
     serve.set_defaults(run=_serve)
+    worker = commands.add_parser(
+        "worker", help="run queued jobs and periodic tasks (JOB_BACKEND=procrastinate)"
+    )
+    worker.add_argument(
+        "--solver", help="module:function solving instead of solver:solve (tests, experiments)"
+    )
+    worker.set_defaults(run=_worker)
     commands.add_parser(
         "notifier", help="deliver notifications in this process (set RUN_NOTIFIER=false on the API)"
     ).set_defaults(run=_notifier)

@@ -25,6 +25,15 @@ class Settings(BaseSettings):
     run_jobs: bool = True
     run_notifier: bool = True
     solver_grace_seconds: float = Field(default=DEFAULT_SOLVER_GRACE_SECONDS, ge=0)
+    job_backend: Literal["inprocess", "procrastinate"] = "inprocess"
+    job_stale_seconds: float = Field(
+        default=60.0, gt=0, description="a running job whose heartbeat is older is failed"
+    )
+    worker_concurrency: int = Field(default=2, ge=1, le=64)
+    worker_heartbeat_seconds: float = Field(default=10.0, gt=0, le=600)
+    worker_stalled_seconds: float = Field(
+        default=30.0, gt=0, le=3600, description="a worker silent this long is taken as dead"
+    )
 
     db_pool_size: int | None = Field(default=None, ge=1, le=1000)
     db_max_overflow: int | None = Field(default=None, ge=0, le=1000)
@@ -92,6 +101,23 @@ class Settings(BaseSettings):
     def secure_cookies(self) -> bool:
         """Cookies only travel over HTTPS when the service is served over HTTPS."""
         return self.public_base_url.startswith("https://")
+
+    @model_validator(mode="after")
+    def _refuse_queue_on_sqlite(self) -> "Settings":
+        """The procrastinate queue lives in PostgreSQL: SQLite runs jobs in-process."""
+        if self.job_backend == "procrastinate" and self.is_sqlite:
+            raise ValueError(
+                "JOB_BACKEND: procrastinate needs PostgreSQL (DATABASE_URL is SQLite); "
+                "use JOB_BACKEND=inprocess with SQLite"
+            )
+        if self.worker_stalled_seconds <= self.worker_heartbeat_seconds:
+            raise ValueError("WORKER_STALLED_SECONDS must be longer than WORKER_HEARTBEAT_SECONDS")
+        return self
+
+    @property
+    def uses_queue(self) -> bool:
+        """Whether jobs go to ``cpts-snp worker`` processes (never run by the API)."""
+        return self.job_backend == "procrastinate"
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> "Settings":

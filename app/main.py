@@ -3,6 +3,7 @@
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
@@ -46,6 +47,7 @@ from app.signin.router import router as signin_router
 from app.slots.router import router as slots_router
 from app.slots.search import OpenSlotCache
 from app.stats.router import router as stats_router
+from app.tasks.dispatch import send_jobs_to_workers
 from app.users.router import router as users_router
 from app.web import (
     coordination_build_pages,
@@ -75,13 +77,29 @@ Errors always come as `{"error": {"code", "message", "fields": [{"field", "messa
 
 
 def _notifier(settings: Settings, factory: sessionmaker[Session]) -> NotificationWorker | None:
-    """The in-process delivery worker, unless background work or the notifier is off here."""
-    if not (settings.run_jobs and settings.run_notifier):
+    """The in-process delivery worker, unless background work or the notifier is off here
+    (or workers deliver: ``JOB_BACKEND=procrastinate``)."""
+    if not (settings.run_jobs and settings.run_notifier) or settings.uses_queue:
         return None
     return NotificationWorker(factory, settings)
 
 
-def _use_database(app: FastAPI, factory: sessionmaker[Session], limits: PoolLimits) -> None:
+def _runner(settings: Settings, factory: sessionmaker[Session]) -> JobRunner | None:
+    """The in-process solve runner, unless background work is off here or workers solve."""
+    if not settings.run_jobs or settings.uses_queue:
+        return None
+    return JobRunner(
+        factory,
+        grace_seconds=settings.solver_grace_seconds,
+        stale_after=timedelta(seconds=settings.job_stale_seconds),
+    )
+
+
+def _use_database(
+    app: FastAPI, factory: sessionmaker[Session], limits: PoolLimits, settings: Settings
+) -> None:
+    if settings.uses_queue:
+        send_jobs_to_workers(factory)
     app.state.session_factory = factory
     app.state.write_gate = write_gate(factory, limits)
 
@@ -130,7 +148,7 @@ def configure(
     app.state.feeds = FeedCache()
     app.state.principals = PrincipalCache()
     if session_factory is not None:
-        _use_database(app, session_factory, PoolLimits.from_settings(settings))
+        _use_database(app, session_factory, PoolLimits.from_settings(settings), settings)
 
 
 @asynccontextmanager
@@ -141,17 +159,13 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     if app.state.own_database:
         limits = PoolLimits.from_settings(settings)
         engine = make_engine(settings.database_url, limits=limits)
-        _use_database(app, make_session_factory(engine), limits)
+        _use_database(app, make_session_factory(engine), limits, settings)
         app.state.principals = PrincipalCache(freshness_of(engine))
         background_engine = _background_engine(engine, settings.database_url, limits)
         background_factory = make_session_factory(background_engine)
     else:
         background_factory = app.state.session_factory
-    runner = (
-        JobRunner(background_factory, grace_seconds=settings.solver_grace_seconds)
-        if settings.run_jobs
-        else None
-    )
+    runner = _runner(settings, background_factory)
     if runner is not None:
         runner.start()
     notifier = _notifier(settings, background_factory)

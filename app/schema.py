@@ -11,6 +11,15 @@ import migrations
 MIGRATIONS_DIR = Path(migrations.__file__).parent
 
 
+QUEUE_PREFIX = "procrastinate_"
+
+
+def owned_by_models(name: str | None, type_: str, _parents: object) -> bool:
+    """Whether Alembic compares an object with the models: not the procrastinate queue's
+    tables, which its own schema (migration 0010) creates."""
+    return not (type_ == "table" and name is not None and name.startswith(QUEUE_PREFIX))
+
+
 def alembic_config(url: str | None = None, connection: Connection | None = None) -> Config:
     """An Alembic config pointing at our migrations, for a URL or an open connection."""
     config = Config()

@@ -10,6 +10,7 @@ from app.base import UTCDateTime
 from app.config import get_settings
 from app.db import make_engine, normalise_url
 from app.models import Base
+from app.schema import owned_by_models
 
 config = context.config
 target_metadata = Base.metadata
@@ -29,6 +30,7 @@ def _configure_and_run(connection: Connection) -> None:
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
         render_item=_render_item,
+        include_name=owned_by_models,
     )
     with context.begin_transaction():
         context.run_migrations()

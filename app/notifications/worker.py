@@ -45,6 +45,23 @@ PENDING, SENDING = DeliveryStatus.pending.value, DeliveryStatus.sending.value
 DELIVERY_FAILED = "delivery failed"
 
 
+def write_reminders(sessions: sessionmaker[Session], *, now: datetime) -> int:
+    """Write the reminders due at ``now`` (once per shift); returns how many rows."""
+    with sessions() as session, session.begin():
+        declare_write_intent(session)
+        return service.enqueue_reminders(session, now=now)
+
+
+def write_unread_notices(
+    sessions: sessionmaker[Session], settings: Settings, *, now: datetime
+) -> int:
+    """Notify referral messages unread past the configured delay; returns how many rows."""
+    delay = timedelta(minutes=settings.message_unread_delay_minutes)
+    with sessions() as session, session.begin():
+        declare_write_intent(session)
+        return messaging.enqueue_unread_notices(session, now=now, delay=delay)
+
+
 class NotificationWorker:
     """Delivers due notifications and writes tomorrow's reminders, in a background thread
     (:meth:`start`) or step by step (:meth:`run_pending`, for tests and the CLI)."""
@@ -94,9 +111,7 @@ class NotificationWorker:
         now = self._clock()
         if self._next_reminders is not None and now < self._next_reminders:
             return 0
-        with self._sessions() as session, session.begin():
-            declare_write_intent(session)
-            written = service.enqueue_reminders(session, now=now)
+        written = write_reminders(self._sessions, now=now)
         self._next_reminders = now + REMINDER_EVERY
         return written
 
@@ -106,10 +121,7 @@ class NotificationWorker:
         now = self._clock()
         if self._next_unread is not None and now < self._next_unread:
             return 0
-        delay = timedelta(minutes=self._settings.message_unread_delay_minutes)
-        with self._sessions() as session, session.begin():
-            declare_write_intent(session)
-            written = messaging.enqueue_unread_notices(session, now=now, delay=delay)
+        written = write_unread_notices(self._sessions, self._settings, now=now)
         self._next_unread = now + UNREAD_EVERY
         return written
 

@@ -1,6 +1,8 @@
 """Background solves: claimed from the ``jobs`` table, solved in another process.
 
-Every API process runs one :class:`JobRunner` thread. A job is claimed with an atomic
+With ``JOB_BACKEND=inprocess`` every API process runs one :class:`JobRunner` thread; with
+``procrastinate`` the ``cpts-snp worker`` processes run each job through
+:meth:`JobRunner.run_job` (see ``app.tasks.solve``). A job is claimed with an atomic
 ``UPDATE … WHERE status = 'queued'``, so several processes never run the same job; while
 it runs its heartbeat is refreshed, and a running job whose heartbeat went stale (its
 process died or restarted) is marked failed, so no job stays "running" forever.
@@ -75,6 +77,7 @@ class JobRunner:
         grace_seconds: float = DEFAULT_SOLVER_GRACE_SECONDS,
         poll_seconds: float = 1.0,
         heartbeat_seconds: float = 2.0,
+        stale_after: timedelta = STALE_AFTER,
     ) -> None:
         self._sessions = session_factory
         self._solver = solver_process or SolverProcess()
@@ -83,6 +86,7 @@ class JobRunner:
         self._grace = grace_seconds
         self._poll = poll_seconds
         self._heartbeat = heartbeat_seconds
+        self._stale_after = stale_after
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -116,9 +120,19 @@ class JobRunner:
             ran += 1
         return ran
 
+    def run_job(self, job_id: int, *, resume: bool = False) -> bool:
+        """Run job ``job_id`` now if it is still queued, or with ``resume`` also if it is
+        left running by a dead worker; returns whether it ran."""
+        with self._sessions() as session, session.begin():
+            declare_write_intent(session)
+            claimed = _claim(session, job_id, resume=resume)
+        if claimed:
+            self._run(job_id)
+        return claimed
+
     def fail_stale(self) -> int:
         """Mark running jobs with a stale heartbeat as failed; returns how many."""
-        limit = utcnow() - STALE_AFTER
+        limit = utcnow() - self._stale_after
         with self._sessions() as session, session.begin():
             outcome = session.execute(
                 update(Job)
@@ -138,13 +152,7 @@ class JobRunner:
                 select(Job.id).where(Job.status == JobStatus.queued.value).order_by(Job.id)
             ).all()
             for job_id in queued:
-                now = utcnow()
-                claimed = session.execute(
-                    update(Job)
-                    .where(Job.id == job_id, Job.status == JobStatus.queued.value)
-                    .values(status=JobStatus.running.value, started_at=now, heartbeat_at=now)
-                )
-                if claimed.rowcount == 1:  # type: ignore[attr-defined]
+                if _claim(session, job_id):
                     return job_id
         return None
 
@@ -245,6 +253,27 @@ class JobRunner:
             job.error = error
             job.finished_at = utcnow()
             job_progress(session, job_id)
+
+    def give_up(self, job_id: int, *, error: str) -> None:
+        """Mark job ``job_id`` failed with ``error`` unless it already ended."""
+        with self._sessions() as session, session.begin():
+            job = session.get_one(Job, job_id)
+            if job.status in (JobStatus.done.value, JobStatus.failed.value):
+                return
+        self._finish(job_id, status=JobStatus.failed, error=error)
+
+
+def _claim(session: Session, job_id: int, *, resume: bool = False) -> bool:
+    """Mark job ``job_id`` running if it is queued (or, resuming, running): one process wins;
+    returns whether it did."""
+    now = utcnow()
+    statuses = [JobStatus.queued.value] + ([JobStatus.running.value] if resume else [])
+    claimed = session.execute(
+        update(Job)
+        .where(Job.id == job_id, Job.status.in_(statuses))
+        .values(status=JobStatus.running.value, started_at=now, heartbeat_at=now)
+    )
+    return claimed.rowcount == 1  # type: ignore[attr-defined]
 
 
 def _describe(exc: Exception) -> str:

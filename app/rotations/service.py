@@ -31,6 +31,7 @@ from app.rotations.models import (
 from app.rotations.schemas import LoadPublic, RepairRequest, RotationCreate, ShiftPublic
 from app.rotations.solving import Calendar, broken_locks
 from app.slots.service import sync_slots
+from app.tasks.dispatch import dispatch_job
 from app.tenancy import get_owned, owned
 from app.users.models import Role
 
@@ -144,6 +145,7 @@ def request_job(
             session.add(job)
     except IntegrityError:
         raise Conflict("another job was queued for this rotation at the same time") from None
+    dispatch_job(session, job.id)
     return job
 
 
