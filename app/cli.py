@@ -17,9 +17,9 @@ from app.cpts.schemas import CptsCreate
 from app.cpts.service import create_cpts
 from app.db import PoolLimits, check_connection_budget, make_engine, make_session_factory
 from app.demo import DemoTokens, demo_today, seed_demo
-from app.events.service import RETENTION, purge_events
+from app.events.service import RETENTION
 from app.notifications.worker import NotificationWorker
-from app.referrals.service import purge_identities
+from app.retention import purge_expired
 from app.rotations.jobs import SolveFunction
 from app.tasks.worker import run_worker
 from app.users.models import Role
@@ -136,9 +136,8 @@ def _seed_demo(args: argparse.Namespace) -> None:
 
 
 def _purge(_args: argparse.Namespace) -> None:
-    purged = _in_transaction(lambda session: purge_identities(session, now=utcnow()))
+    purged, events = _in_transaction(lambda session: purge_expired(session, now=utcnow()))
     _say(f"patient identity blanked on {purged} referral(s) past their retention period")
-    events = _in_transaction(lambda session: purge_events(session, now=utcnow()))
     _say(f"{events} live event(s) older than {RETENTION.days} days deleted")
 
 

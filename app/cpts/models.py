@@ -32,6 +32,9 @@ class Cpts(IdMixin, TimestampMixin, Base):
         default=False, server_default=false()
     )
     swap_requires_approval: Mapped[bool] = mapped_column(default=False, server_default=false())
+    reminder_time: Mapped[time] = mapped_column(
+        Time(), default=time(8, 0), server_default="08:00:00"
+    )
 
     profession_settings: Mapped[list["ProfessionSetting"]] = relationship(
         lazy="selectin", cascade="all, delete-orphan", order_by="ProfessionSetting.profession"

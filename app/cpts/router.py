@@ -35,6 +35,7 @@ def _settings_public(cpts: Cpts) -> SettingsPublic:
         min_rest_days=cpts.min_rest_days,
         allow_multiple_blocks_per_day=cpts.allow_multiple_blocks_per_day,
         swap_requires_approval=cpts.swap_requires_approval,
+        reminder_time=cpts.reminder_time,
         professions=[ProfessionSettings.model_validate(s) for s in cpts.profession_settings],
     )
 

@@ -63,6 +63,7 @@ SETTINGS_EXAMPLE: JsonDict = {
     "min_rest_days": 1,
     "allow_multiple_blocks_per_day": False,
     "swap_requires_approval": False,
+    "reminder_time": "08:00:00",
     "professions": [{"profession": "gp", "slot_minutes": 15, "free_slots_per_shift": 4}],
 }
 
@@ -85,6 +86,9 @@ class SettingsUpdate(BaseModel):
     )
     allow_multiple_blocks_per_day: Annotated[bool | None, NotNull] = None
     swap_requires_approval: Annotated[bool | None, NotNull] = None
+    reminder_time: Annotated[WallClockTime | None, NotNull] = Field(
+        default=None, description="local time from which the day-before reminders are sent"
+    )
     professions: Annotated[list[ProfessionSettings] | None, NotNull] = None
 
 
@@ -105,6 +109,7 @@ class SettingsPublic(BaseModel):
     min_rest_days: int
     allow_multiple_blocks_per_day: bool
     swap_requires_approval: bool
+    reminder_time: time
     professions: list[ProfessionSettings]
 
 

@@ -6,7 +6,7 @@ one function of this module per event; the worker (``worker.py``) delivers the r
 import hashlib
 from collections import defaultdict
 from collections.abc import Iterable
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -23,7 +23,6 @@ from app.referrals.referrers import referrer_names
 from app.rotations.models import Gap, Rotation, RotationStatus, Shift, ShiftStatus
 from app.users.models import Role, User
 
-REMINDER_FROM = time(8, 0)
 """Reminders for tomorrow's afternoons go out from this local time on the day before."""
 
 CHANGE_EVENTS = {"swap": Event.shift_swapped, "repair": Event.shift_repaired}
@@ -257,13 +256,14 @@ def _gap_notices(session: Session, gaps: GapCounts) -> list[GapNotice]:
 
 
 def enqueue_reminders(session: Session, *, now: datetime) -> int:
-    """Remind practitioners of tomorrow's on-call afternoons (from 08:00 local time the day
-    before); once per shift, however often this runs. Returns how many rows were written."""
+    """Remind practitioners of tomorrow's on-call afternoons (from the CPTS's reminder time,
+    08:00 local time by default, the day before); once per shift, however often this runs.
+    Returns how many rows were written."""
     written = 0
     for cpts in session.scalars(select(Cpts).order_by(Cpts.id)):
         zone = ZoneInfo(cpts.timezone)
         local = now.astimezone(zone)
-        if local.time() < REMINDER_FROM:
+        if local.time() < cpts.reminder_time:
             continue
         tomorrow = local.date() + timedelta(days=1)
         for shift in _shifts_on(session, cpts_id=cpts.id, day=tomorrow):

@@ -17,8 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.base import utcnow
 from app.config import Settings
 from app.db import declare_write_intent
-from app.events.service import purge_events
-from app.referrals.service import purge_identities
+from app.retention import purge_expired
 from app.rotations.jobs import JobRunner
 from app.tasks.app import queue
 from app.tasks.notifications import at
@@ -35,11 +34,9 @@ SWEEP_CRON = "* * * * * */15"
 def purge(context: JobContext, timestamp: int) -> int:
     """Blank patient identities past their retention and drop old live events, as
     ``cpts-snp purge`` does; returns how many referrals were purged."""
-    now = at(timestamp)
     with runtime_of(context).sessions() as session, session.begin():
         declare_write_intent(session)
-        purged = purge_identities(session, now=now)
-        purge_events(session, now=now)
+        purged, _events = purge_expired(session, now=at(timestamp))
     return purged
 
 

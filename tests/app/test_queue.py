@@ -233,12 +233,18 @@ def test_the_reminder_task_writes_tomorrows_reminders_from_the_cpts_reminder_hou
     for gp in booking.scenario.gps:
         headers = booking.practitioner_headers(session, gp.id)
         subscribe(client, headers, email=f"gp{gp.id}@example.org", webhook=None)
+    coordinator = booking.scenario.territory.headers
+    refused = client.patch("/v1/settings", headers=coordinator, json={"reminder_time": "25:00"})
+    assert refused.status_code == 422
+    assert refused.json()["error"]["fields"][0]["field"] == "reminder_time"
+    changed = client.patch("/v1/settings", headers=coordinator, json={"reminder_time": "10:00"})
+    assert changed.status_code == 200 and changed.json()["reminder_time"] == "10:00:00"
     context = _task_context(WorkerRuntime(Settings(run_jobs=False), session_factory))
-    early = datetime(2027, 1, 11, 6, 30, tzinfo=UTC)  # 07:30 in Paris: before 08:00
+    early = datetime(2027, 1, 11, 8, 55, tzinfo=UTC)  # 09:55 in Paris: before 10:00
     assert reminders(context, timestamp=int(early.timestamp())) == 0
-    morning = datetime(2027, 1, 11, 9, 0, tzinfo=UTC)
-    assert reminders(context, timestamp=int(morning.timestamp())) == 1
-    assert reminders(context, timestamp=int(morning.timestamp()) + 300) == 0
+    on_time = datetime(2027, 1, 11, 9, 0, tzinfo=UTC)
+    assert reminders(context, timestamp=int(on_time.timestamp())) == 1
+    assert reminders(context, timestamp=int(on_time.timestamp()) + 300) == 0
     reminder = session.scalars(select(Notification)).one()
     assert reminder.idempotency_key.startswith("shift_reminder:")
 
