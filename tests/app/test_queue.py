@@ -104,9 +104,32 @@ def _worker(live: LiveDatabase, *extra: str) -> Iterator[subprocess.Popen[bytes]
         log.close()
 
 
-def _job_in(client: TestClient, headers: dict[str, str], job_id: int, statuses: set[str]) -> Any:
-    job = client.get(f"/v1/jobs/{job_id}", headers=headers).json()
-    return job if job["status"] in statuses else None
+def _job_ends_in(
+    client: TestClient,
+    headers: dict[str, str],
+    job_id: int,
+    statuses: set[str],
+    worker: subprocess.Popen[bytes],
+) -> Any:
+    """The job, once its status is one of ``statuses`` (polled while ``worker`` lives)."""
+
+    def reached() -> Any:
+        job = client.get(f"/v1/jobs/{job_id}", headers=headers).json()
+        return job if job["status"] in statuses else None
+
+    return _until(reached, f"a job {' or '.join(sorted(statuses))}", worker)
+
+
+@contextmanager
+def _queue_api(tmp_path: Path) -> Iterator[tuple[LiveDatabase, TestClient, dict[str, str]]]:
+    """A PostgreSQL database with a small territory, an API that queues jobs for workers,
+    and the coordinator's headers."""
+    with live_database("postgresql", tmp_path) as live:
+        with live.sessions() as session:
+            headers = make_scenario(session).territory.headers
+        app = create_app(_queue_settings(live.url), session_factory=live.sessions)
+        with TestClient(app) as client:
+            yield live, client, headers
 
 
 def _queued_solve(client: TestClient, headers: dict[str, str]) -> tuple[int, int]:
@@ -126,22 +149,16 @@ def _shifts(sessions: sessionmaker[Session], rotation_id: int) -> int:
 
 @needs_postgres
 def test_a_solve_queued_through_the_api_is_run_by_a_worker_process(tmp_path: Path) -> None:
-    with live_database("postgresql", tmp_path) as live:
-        with live.sessions() as session:
-            headers = make_scenario(session).territory.headers
-        app = create_app(_queue_settings(live.url), session_factory=live.sessions)
-        with TestClient(app) as client:
-            unready = client.get("/readyz")
-            assert unready.status_code == 503
-            assert unready.json() == {"status": "no worker alive"}
-            assert unready.headers["Retry-After"]
-            rotation_id, job_id = _queued_solve(client, headers)
-            assert client.get(f"/v1/jobs/{job_id}", headers=headers).json()["status"] == "queued"
-            with _worker(live) as worker:
-                ready = lambda: client.get("/readyz").status_code == 200  # noqa: E731
-                _until(ready, "a live worker", worker)
-                done = lambda: _job_in(client, headers, job_id, {"done", "failed"})  # noqa: E731
-                job = _until(done, "the job's end", worker)
+    with _queue_api(tmp_path) as (live, client, headers):
+        unready = client.get("/readyz")
+        assert unready.status_code == 503
+        assert unready.json() == {"status": "no worker alive"}
+        assert unready.headers["Retry-After"]
+        rotation_id, job_id = _queued_solve(client, headers)
+        assert client.get(f"/v1/jobs/{job_id}", headers=headers).json()["status"] == "queued"
+        with _worker(live) as worker:
+            _until(lambda: client.get("/readyz").status_code == 200, "a live worker", worker)
+            job = _job_ends_in(client, headers, job_id, {"done", "failed"}, worker)
         assert job["status"] == "done", job
         assert job["progress"] == 1.0
         assert _shifts(live.sessions, rotation_id) > 0
@@ -149,21 +166,15 @@ def test_a_solve_queued_through_the_api_is_run_by_a_worker_process(tmp_path: Pat
 
 @needs_postgres
 def test_a_worker_killed_mid_solve_leaves_the_job_to_another_worker(tmp_path: Path) -> None:
-    with live_database("postgresql", tmp_path) as live:
-        with live.sessions() as session:
-            headers = make_scenario(session).territory.headers
-        app = create_app(_queue_settings(live.url), session_factory=live.sessions)
-        with TestClient(app) as client:
-            rotation_id, job_id = _queued_solve(client, headers)
-            with _worker(live, "--solver", "tests.app.fake_solvers:hang_in_january") as first:
-                running = lambda: _job_in(client, headers, job_id, {"running"})  # noqa: E731
-                _until(running, "a running job", first)
-                os.killpg(first.pid, signal.SIGKILL)  # the worker's machine is lost
-                first.wait(timeout=10)
-            assert client.get(f"/v1/jobs/{job_id}", headers=headers).json()["status"] == "running"
-            with _worker(live) as second:  # its sweep retries the dead worker's task
-                done = lambda: _job_in(client, headers, job_id, {"done", "failed"})  # noqa: E731
-                job = _until(done, "the job's end", second)
+    with _queue_api(tmp_path) as (live, client, headers):
+        rotation_id, job_id = _queued_solve(client, headers)
+        with _worker(live, "--solver", "tests.app.fake_solvers:hang_in_january") as first:
+            _job_ends_in(client, headers, job_id, {"running"}, first)
+            os.killpg(first.pid, signal.SIGKILL)  # the worker's machine is lost
+            first.wait(timeout=10)
+        assert client.get(f"/v1/jobs/{job_id}", headers=headers).json()["status"] == "running"
+        with _worker(live) as second:  # its sweep retries the dead worker's task, which it runs
+            job = _job_ends_in(client, headers, job_id, {"done", "failed"}, second)
         assert job["status"] == "done", job
         assert _shifts(live.sessions, rotation_id) > 0
 
