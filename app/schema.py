@@ -16,7 +16,7 @@ QUEUE_PREFIX = "procrastinate_"
 
 def owned_by_models(name: str | None, type_: str, _parents: object) -> bool:
     """Whether Alembic compares an object with the models: not the procrastinate queue's
-    tables, which its own schema (migration 0010) creates."""
+    tables, which its own schema (migration 0013) creates."""
     return not (type_ == "table" and name is not None and name.startswith(QUEUE_PREFIX))
 
 

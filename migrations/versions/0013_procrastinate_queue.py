@@ -5,8 +5,8 @@ The queue of ``JOB_BACKEND=procrastinate`` lives in the same database as the ser
 Upgrading procrastinate to a version that changes its schema needs a migration applying
 its own SQL migration files.
 
-Revision ID: 0010
-Revises: 0009
+Revision ID: 0013
+Revises: 0012
 Create Date: 2026-12-03 12:45:00
 """
 
@@ -16,8 +16,8 @@ from collections.abc import Sequence
 from alembic import op
 from procrastinate.schema import SchemaManager
 
-revision: str = "0010"
-down_revision: str | None = "0009"
+revision: str = "0013"
+down_revision: str | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
