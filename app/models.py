@@ -3,7 +3,7 @@
 from app.audit import AuditEntry
 from app.availability.models import Absence, Preference
 from app.base import Base
-from app.competences.models import CatalogueItem, practitioner_items
+from app.competences.models import CatalogueItem, CompetenceRule, practitioner_items
 from app.coverage.models import CoverageRule
 from app.cpts.models import Cpts, ProfessionSetting, Sector
 from app.events.models import StreamEvent
@@ -24,6 +24,7 @@ __all__ = [
     "AuditEntry",
     "Base",
     "CatalogueItem",
+    "CompetenceRule",
     "CoverageRule",
     "Cpts",
     "FairShare",

@@ -10,6 +10,7 @@ from solver.explain import explain
 from solver.greedy import greedy_roster
 from solver.instance import (
     Assignment,
+    CompetenceDemand,
     Day,
     Demand,
     History,
@@ -24,6 +25,7 @@ from solver.solve import solve
 
 __all__ = [
     "Assignment",
+    "CompetenceDemand",
     "Day",
     "Demand",
     "Gap",

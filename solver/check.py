@@ -3,7 +3,8 @@
 Written in plain Python from the rules' wording, on purpose without the model code, so a
 modelling mistake cannot hide itself. Rules checked: `reference`, `availability`,
 `profession_sector`, `demand`, `one_shift_per_block`, `one_block_per_day`,
-`max_per_period`, `max_per_week`, `max_per_month`, `min_rest`, `locked`. The instance's
+`max_per_period`, `max_per_week`, `max_per_month`, `min_rest`, `locked`, `competence`
+(a complete roster only: not when validating locks alone). The instance's
 context shifts (fixed, outside the horizon) count toward the weekly and monthly maxima and
 the rest rule; a violation is always reported on a shift of the roster.
 """
@@ -37,8 +38,8 @@ def check(
 ) -> list[Violation]:
     """Every violation of a hard rule by `assignments`, sorted; empty when the roster is valid.
 
-    With `require_locked=False` a missing locked assignment is not reported (used to
-    validate the locks themselves).
+    With `require_locked=False` neither a missing locked assignment nor a competence
+    shortfall is reported (used to validate the locks themselves).
     """
     roster = list(assignments)
     known = [a for a in roster if _is_known(instance, a)]
@@ -55,6 +56,7 @@ def check(
     violations += _min_rest(instance, known)
     if require_locked:
         violations += _locked(instance, known)
+        violations += _competence(instance, known)
     return sorted(violations)
 
 
@@ -233,3 +235,47 @@ def _locked(instance: Instance, roster: list[Assignment]) -> list[Violation]:
         for a in instance.locked
         if a not in present
     ]
+
+
+def _competence(instance: Instance, roster: list[Assignment]) -> list[Violation]:
+    """A competence demand short of holders on call has no holder who could serve: one
+    not on call that day, available, wanted in one of their sectors for that block (in
+    place of a non-holder if need be), and within their maxima and rest. Reported on each
+    such holder."""
+    on_call = Counter((a.practitioner, a.day, a.block) for a in roster)
+    busy = {(a.practitioner, a.day) for a in roster}
+    wanted = {(d.day, d.block, d.profession, d.sector) for d in instance.demands if d.count > 0}
+    mine = _shifts_by_practitioner(roster)
+    found = []
+    for d in instance.competence_demands:
+        pool = [
+            p
+            for p in instance.practitioners
+            if p.profession == d.profession and d.competence in p.competences
+        ]
+        serving = sum(on_call[(p.id, d.day, d.block)] for p in pool)
+        if serving >= d.count:
+            continue
+        for p in pool:
+            if (p.id, d.day) in busy or not p.is_available(d.day, d.block):
+                continue
+            for sector in p.sectors:
+                if (d.day, d.block, d.profession, sector) not in wanted:
+                    continue
+                extra = Assignment(p.id, d.day, d.block, sector)
+                if _keeps_limits(instance, mine.get(p.id, []), extra):
+                    detail = (
+                        f"{serving} {d.profession} with competence {d.competence!r} on call "
+                        f"for {d.block}, {d.count} wanted, and {p.id} could serve in {sector}"
+                    )
+                    found.append(Violation("competence", p.id, d.day, detail))
+                    break
+    return found
+
+
+def _keeps_limits(instance: Instance, shifts: list[Assignment], extra: Assignment) -> bool:
+    """Whether adding `extra` to a practitioner's shifts keeps their maxima and rest."""
+    rules = (_max_per_period, _max_per_week, _max_per_month, _min_rest)
+    before = {v.rule for rule in rules for v in rule(instance, shifts)}
+    after = {v.rule for rule in rules for v in rule(instance, [*shifts, extra])}
+    return after <= before

@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 from collections import defaultdict
 
+from solver.competence import holders
 from solver.eligibility import candidate_shifts
 from solver.instance import Demand, Instance, Practitioner
 
@@ -47,6 +48,11 @@ def split(instance: Instance) -> list[Instance]:
     for a in candidate_shifts(instance):
         demand = find(("demand", (a.day, a.block, profession[a.practitioner], a.sector)))
         parent[demand] = find(("practitioner", a.practitioner))
+    for cd in instance.competence_demands:  # its holders serve it together: one part
+        ids = {p.id for p in holders(instance, cd)}
+        linked = [find(("practitioner", pid)) for pid in sorted(ids)]
+        for root in linked[1:]:
+            parent[root] = linked[0]
     demands: dict[object, list[Demand]] = defaultdict(list)
     for d in instance.demands:
         demands[find(("demand", _key(d)))].append(d)
@@ -75,4 +81,9 @@ def _part(
         locked=tuple(a for a in instance.locked if a.practitioner in ids),
         previous_roster=tuple(a for a in instance.previous_roster if a.practitioner in ids),
         context=tuple(a for a in instance.context if a.practitioner in ids),
+        competence_demands=tuple(
+            cd
+            for cd in instance.competence_demands
+            if any(p.id in ids for p in holders(instance, cd))
+        ),
     )

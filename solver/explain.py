@@ -1,4 +1,5 @@
-"""Why each uncovered demand stayed uncovered, in data terms."""
+"""Why each uncovered demand stayed uncovered, in data terms (competence demands too:
+their gaps name the competence, see `solver/competence.py`)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import datetime as dt
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 
+from solver.competence import competence_gaps
 from solver.instance import Assignment, Demand, Instance, Practitioner, month_of, week_of
 from solver.result import Gap
 
@@ -53,14 +55,15 @@ def explain(instance: Instance, assignments: Iterable[Assignment]) -> list[Gap]:
         missing = d.count - served[(d.day, d.block, d.profession, d.sector)]
         if missing > 0:
             gaps.append(_gap(instance, d, missing, by_practitioner))
-    return sorted(gaps, key=lambda g: (g.day, g.block, g.profession, g.sector))
+    gaps += competence_gaps(instance, roster)
+    return sorted(gaps, key=lambda g: (g.day, g.block, g.profession, g.sector, g.competence or ""))
 
 
 def _gap(instance: Instance, d: Demand, missing: int, roster: dict[str, list[Assignment]]) -> Gap:
     pool = [
         p for p in instance.practitioners if p.profession == d.profession and d.sector in p.sectors
     ]
-    breakdown = Counter(_reason(instance, p, d, roster.get(p.id, [])) for p in pool)
+    breakdown = Counter(reason_for(instance, p, d, roster.get(p.id, [])) for p in pool)
     if pool:
         parts = ", ".join(f"{n} {label}" for label, n in breakdown.items())
         reason = f"{_plural(len(pool), d.profession)} in sector {d.sector}: {parts}"
@@ -73,7 +76,8 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
-def _reason(instance: Instance, p: Practitioner, d: Demand, shifts: list[Assignment]) -> str:
+def reason_for(instance: Instance, p: Practitioner, d: Demand, shifts: list[Assignment]) -> str:
+    """The first of `REASONS` that kept `p` (holding `shifts`) from serving demand `d`."""
     same_day = [a for a in shifts if a.day == d.day]
     if any(a.block == d.block and a.sector == d.sector for a in same_day):
         return ON_CALL_HERE

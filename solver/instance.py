@@ -78,6 +78,18 @@ class Demand:
 
 
 @dataclass(frozen=True)
+class CompetenceDemand:
+    """At least `count` practitioners of `profession` declaring `competence` on call on
+    `day` for `block`, in any sector (see `solver/competence.py`)."""
+
+    day: dt.date
+    block: str
+    profession: str
+    competence: str
+    count: int
+
+
+@dataclass(frozen=True)
 class History:
     """Fairness carried over from earlier periods, cumulative over all of them.
 
@@ -123,9 +135,12 @@ class Practitioner:
     max_shifts_per_week: int | None = None
     history: History = field(default_factory=History)
     max_shifts_per_month: int | None = None
+    competences: tuple[str, ...] = ()
+    """The competences the practitioner declares (see `CompetenceDemand`)."""
 
     def __post_init__(self) -> None:
-        for name in ("sectors", "unavailable_days", "preferred_days", "avoided_days"):
+        names = ("sectors", "unavailable_days", "preferred_days", "avoided_days", "competences")
+        for name in names:
             object.__setattr__(self, name, tuple(getattr(self, name)))
         blocks = tuple((day, block) for day, block in self.unavailable_blocks)
         object.__setattr__(self, "unavailable_blocks", blocks)
@@ -168,10 +183,12 @@ class Instance:
     locked: tuple[Assignment, ...] = ()
     previous_roster: tuple[Assignment, ...] = ()
     context: tuple[Assignment, ...] = ()
+    competence_demands: tuple[CompetenceDemand, ...] = ()
+    """Practitioners with a competence wanted on call (optional; see `solver/competence.py`)."""
 
     def __post_init__(self) -> None:
         lists = ("days", "blocks", "demands", "practitioners", "locked", "previous_roster")
-        for name in (*lists, "context"):
+        for name in (*lists, "context", "competence_demands"):
             object.__setattr__(self, name, tuple(getattr(self, name)))
         _validate(self)
 
@@ -242,6 +259,7 @@ def _validate(instance: Instance) -> None:
     horizon = {d.date for d in instance.days}
     _validate_demands(instance.demands, horizon, set(instance.blocks))
     _validate_practitioners(instance.practitioners, set(instance.blocks))
+    _validate_competence_demands(instance.competence_demands, horizon, set(instance.blocks))
     _require(instance.rules.min_rest_days >= 0, "rules.min_rest_days", "must be >= 0")
     by_id = {p.id: p for p in instance.practitioners}
     for i, a in enumerate(instance.locked):
@@ -281,6 +299,18 @@ def _validate_demands(demands: tuple[Demand, ...], horizon: set[dt.date], blocks
         key = (d.day, d.block, d.profession, d.sector)
         _require(key not in seen, where, "duplicate (day, block, profession, sector)")
         seen.add(key)
+
+
+def _validate_competence_demands(
+    demands: tuple[CompetenceDemand, ...], horizon: set[dt.date], blocks: set[str]
+) -> None:
+    for i, d in enumerate(demands):
+        where = f"competence_demands[{i}]"
+        _require(d.day in horizon, f"{where}.day", f"{d.day} is not in the horizon")
+        _require(d.block in blocks, f"{where}.block", f"unknown block {d.block!r}")
+        _require(d.profession != "", f"{where}.profession", "must not be empty")
+        _require(d.competence != "", f"{where}.competence", "must not be empty")
+        _require(isinstance(d.count, int) and d.count >= 0, f"{where}.count", "must be >= 0")
 
 
 def _validate_practitioners(practitioners: tuple[Practitioner, ...], blocks: set[str]) -> None:
@@ -400,6 +430,7 @@ def _practitioner_to_dict(p: Practitioner) -> dict[str, Any]:
         "max_shifts_per_week": p.max_shifts_per_week,
         "max_shifts_per_month": p.max_shifts_per_month,
         "history": _history_to_dict(p.history),
+        "competences": list(p.competences),
     }
 
 
@@ -421,6 +452,7 @@ def _practitioner_from_dict(data: dict[str, Any], where: str) -> Practitioner:
         max_shifts_per_week=data.get("max_shifts_per_week"),
         max_shifts_per_month=data.get("max_shifts_per_month"),
         history=_history_from_dict(data.get("history", {}), f"{where}.history"),
+        competences=tuple(data.get("competences", ())),
     )
 
 
@@ -446,6 +478,16 @@ def _instance_to_dict(instance: Instance) -> dict[str, Any]:
         "locked": [assignment_to_dict(a) for a in instance.locked],
         "previous_roster": [assignment_to_dict(a) for a in instance.previous_roster],
         "context": [assignment_to_dict(a) for a in instance.context],
+        "competence_demands": [
+            {
+                "day": d.day.isoformat(),
+                "block": d.block,
+                "profession": d.profession,
+                "competence": d.competence,
+                "count": d.count,
+            }
+            for d in instance.competence_demands
+        ],
     }
 
 
@@ -480,6 +522,16 @@ def _instance_from_dict(data: dict[str, Any]) -> Instance:
         context = tuple(
             assignment_from_dict(a, f"context[{i}]") for i, a in enumerate(data.get("context", []))
         )
+        competence_demands = tuple(
+            CompetenceDemand(
+                _date(d["day"], f"competence_demands[{i}].day"),
+                d["block"],
+                d["profession"],
+                d["competence"],
+                d["count"],
+            )
+            for i, d in enumerate(data.get("competence_demands", []))
+        )
     except KeyError as missing:
         raise InstanceError(str(missing.args[0]), "missing field") from None
     return Instance(
@@ -491,4 +543,5 @@ def _instance_from_dict(data: dict[str, Any]) -> Instance:
         locked,
         previous,
         context=context,
+        competence_demands=competence_demands,
     )

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model, cp_model_helper
 
+from solver.competence import competence_shortfall
 from solver.config import SolverConfig
 from solver.constraints import HARD_RULES
 from solver.instance import Assignment, Instance
@@ -61,13 +62,14 @@ class BuiltModel:
 
         When only the demand no candidate can serve is missing, every demand is met as far
         as its candidates allow, an equality per demand, which keeps the relaxation tight;
-        otherwise only the total is fixed.
+        otherwise only the total is fixed. The total is fixed too when competence demands
+        count in it (their shortfall is held at its value).
         """
         if missing == self.lower_bound(["uncovered"]):
             for shifts, count in demand_shifts(self.instance, self.variables):
                 if shifts:
                     self.model.add(sum(shifts) == min(count, len(shifts)))
-        else:
+        if missing != self.lower_bound(["uncovered"]) or self.instance.competence_demands:
             self.model.add(self.term("uncovered") == missing)
 
     def value(self, names: Iterable[str], roster: set[Assignment]) -> int:
@@ -104,7 +106,11 @@ def build_model(instance: Instance, config: SolverConfig) -> BuiltModel:
     variables = create_variables(model, instance)
     for add_rule in HARD_RULES:
         add_rule(model, instance, variables)
-    builders: TermBuilders = {"uncovered": lambda: uncovered(instance, variables)}
+    builders: TermBuilders = {
+        "uncovered": lambda: cp_model.LinearExpr.sum(
+            [uncovered(instance, variables), competence_shortfall(model, instance, variables)]
+        )
+    }
     builders.update(term_builders(model, instance, variables, config))
     return BuiltModel(instance, model, variables, builders)
 

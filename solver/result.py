@@ -29,6 +29,8 @@ class Gap:
     missing: int
     reason: str
     breakdown: dict[str, int] = field(default_factory=dict)
+    competence: str | None = None
+    """Set when the gap is of practitioners with this competence (any sector)."""
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-compatible representation."""
@@ -40,6 +42,7 @@ class Gap:
             "missing": self.missing,
             "reason": self.reason,
             "breakdown": dict(self.breakdown),
+            "competence": self.competence,
         }
 
 

@@ -2,7 +2,7 @@
 
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, Column, ForeignKey, String, Table, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, Column, ForeignKey, String, Table, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.base import Base, IdMixin, TenantMixin, TimestampMixin
@@ -49,3 +49,26 @@ practitioner_items = Table(
     ),
 )
 """The competences and equipment a practitioner declares."""
+
+
+class CompetenceRule(IdMixin, TenantMixin, TimestampMixin, Base):
+    """At least ``required`` on-call practitioners declaring ``competence_id`` in each block
+    of a ``day_kind`` (``mon``..``sun``, ``holiday``), in the listed ``months`` (1-12;
+    empty: every month), anywhere in the territory."""
+
+    __tablename__ = "competence_rules"
+    __table_args__ = (
+        CheckConstraint(
+            "day_kind IN ('mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun', 'holiday')",
+            name="day_kind_known",
+        ),
+        CheckConstraint("required >= 1", name="required_positive"),
+        UniqueConstraint("cpts_id", "competence_id", "day_kind"),
+    )
+
+    competence_id: Mapped[int] = mapped_column(
+        ForeignKey("catalogue_items.id", ondelete="CASCADE"), index=True
+    )
+    day_kind: Mapped[str] = mapped_column(String(8))
+    required: Mapped[int]
+    months: Mapped[list[int]] = mapped_column(JSON, default=list)

@@ -6,13 +6,15 @@ from fastapi import APIRouter, Query, status
 
 from app.auth import Coordinator, CoordinatorOrPractitioner, CurrentUser
 from app.clock import NowDep
-from app.competences import service
+from app.competences import rules, service
 from app.competences.directory import DirectoryQuery, search_directory
 from app.competences.models import CatalogueItem, ItemKind
 from app.competences.schemas import (
     CatalogueItemCreate,
     CatalogueItemPublic,
     CatalogueItemUpdate,
+    CompetenceRuleCreate,
+    CompetenceRulePublic,
     Declarations,
     DeclarationsPublic,
     DirectoryEntry,
@@ -225,3 +227,44 @@ def directory(
     )
     items, total = search_directory(session, principal=user, query=query, page=page, now=now)
     return Page(items=items, total=total, limit=page.limit, offset=page.offset)
+
+
+@router.get(
+    "/competence-rules",
+    summary="List competence rules",
+    response_model=list[CompetenceRulePublic],
+)
+def list_competence_rules(session: SessionDep, user: CurrentUser) -> list[CompetenceRulePublic]:
+    """How many on-call practitioners with a competence each kind of day needs (every role)."""
+    return [
+        rules.rule_public(rule, item)
+        for rule, item in rules.list_rules(session, cpts_id=user.cpts_id)
+    ]
+
+
+@router.post(
+    "/competence-rules",
+    summary="Ask for practitioners with a competence on call",
+    response_model=CompetenceRulePublic,
+    status_code=status.HTTP_201_CREATED,
+    responses=error_responses(Conflict, RuleViolation),
+)
+def create_competence_rule(
+    session: SessionDep, user: Coordinator, data: CompetenceRuleCreate
+) -> CompetenceRulePublic:
+    """Ask for at least ``required`` on-call practitioners declaring a competence in each
+    block of a kind of day, in the listed months (coordinator). The solver meets it when
+    some roster can; otherwise the rotation's gaps name the competence."""
+    rule, item = rules.create_rule(session, cpts_id=user.cpts_id, data=data)
+    return rules.rule_public(rule, item)
+
+
+@router.delete(
+    "/competence-rules/{rule_id}",
+    summary="Remove a competence rule",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=error_responses(NotFound),
+)
+def delete_competence_rule(session: SessionDep, user: Coordinator, rule_id: EntityId) -> None:
+    """Remove a competence rule (coordinator)."""
+    rules.delete_rule(session, cpts_id=user.cpts_id, rule_id=rule_id)

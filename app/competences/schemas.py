@@ -7,6 +7,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic.config import JsonDict
 
 from app.competences.models import ItemKind
+from app.coverage.schemas import DayKind
 from app.crud import NotNull
 from app.professions import Profession
 from app.slots.schemas import ConsultationMode
@@ -218,3 +219,49 @@ class DirectoryEntry(BaseModel):
     equipment: list[CatalogueItemPublic]
     zones: Zones
     on_call_today: bool
+
+
+Month = Annotated[int, Field(ge=1, le=12)]
+
+
+class CompetenceRuleCreate(BaseModel):
+    """At least ``required`` on-call practitioners declaring a competence in each on-call
+    block of a kind of day, in the listed months (none: all year), anywhere in the CPTS."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"competence_id": 1, "day_kind": "sat", "required": 1, "months": [11, 12, 1, 2]}
+            ]
+        },
+    )
+
+    competence_id: EntityId
+    day_kind: DayKind
+    required: Annotated[int, Field(ge=1, le=50)] = 1
+    months: Annotated[list[Month], Field(max_length=12)] = []
+
+
+class CompetenceRulePublic(CompetenceRuleCreate):
+    """A competence rule, with its competence's profession and label."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 4,
+                    "competence_id": 1,
+                    "profession": "physio",
+                    "competence": "Kinésithérapie respiratoire (bronchiolite)",
+                    "day_kind": "sat",
+                    "required": 1,
+                    "months": [1, 2, 11, 12],
+                }
+            ]
+        }
+    )
+
+    id: int
+    profession: Profession
+    competence: str

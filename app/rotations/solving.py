@@ -20,6 +20,8 @@ from sqlalchemy.orm import Session
 
 import solver
 from app.availability.models import Absence, Preference
+from app.competences.rules import competence_demands, declared_competences
+from app.competences.rules import list_rules as list_competence_rules
 from app.coverage.models import CoverageRule
 from app.coverage.service import required_on
 from app.cpts.models import Cpts, Sector
@@ -173,6 +175,7 @@ def _solver_practitioner(
     preferred: set[date],
     avoided: set[date],
     history: solver.History,
+    competences: tuple[str, ...] = (),
 ) -> solver.Practitioner:
     return solver.Practitioner(
         id=str(row.id),
@@ -185,6 +188,7 @@ def _solver_practitioner(
         max_shifts_per_week=row.max_shifts_per_week,
         max_shifts_per_month=row.max_shifts_per_month,
         history=history,
+        competences=competences,
     )
 
 
@@ -225,6 +229,7 @@ def _practitioners(
     absent = _absent_days(session, cpts_id, days[0], days[-1])
     wishes = _preferred_and_avoided(session, cpts_id, days)
     history = _history(session, rotation, calendar)
+    competences = declared_competences(session, cpts_id=cpts_id)
     rows = session.scalars(
         select(Practitioner)
         .where(Practitioner.cpts_id == cpts_id)
@@ -238,6 +243,7 @@ def _practitioners(
             preferred=wishes.get((row.id, "prefer"), set()),
             avoided=wishes.get((row.id, "avoid"), set()),
             history=history.get(row.id, solver.History()),
+            competences=competences.get(row.id, ()),
         )
         for row in rows
     ]
@@ -308,6 +314,7 @@ def build_input(
     )
     profession_of = {p.id: p.profession for p in practitioners}
     locked = [s for s in current if s.locked]
+    competence_rules = list_competence_rules(session, cpts_id=cpts.id)
     instance = solver.Instance(
         days=tuple(solver.Day(d, calendar.day_kind(d)) for d in days),
         blocks=tuple(calendar.blocks),
@@ -321,6 +328,14 @@ def build_input(
             if keep_current and profession_of.get(str(s.practitioner_id)) == s.profession
         ),
         context=tuple(_context(session, rotation, first, cpts.min_rest_days, set(profession_of))),
+        competence_demands=tuple(
+            competence_demands(
+                competence_rules,
+                days=days,
+                holidays=calendar.holiday_dates,
+                blocks=calendar.blocks,
+            )
+        ),
     )
     if locks == "sound" and locked:
         while broken := {shift.id for shift, _ in _unsound(instance, locked)}:
@@ -409,6 +424,8 @@ def gap_reason(gap: solver.Gap, sector_names: dict[int, str]) -> str:
 
     E.g. "4 médecins généralistes du secteur Nord : 2 absent·es, 1 de garde la veille".
     """
+    if gap.competence is not None:
+        return competence_gap_reason(gap)
     sector_id = sector_id_of(gap.sector)
     if sector_id is None:
         where = "du territoire"
@@ -420,11 +437,34 @@ def gap_reason(gap: solver.Gap, sector_names: dict[int, str]) -> str:
         return f"aucun·e {profession} {where.replace('du ', 'dans le ', 1)}"
     singular = PROFESSION_LABELS.get(gap.profession, gap.profession)
     who = singular if pool == 1 else PROFESSION_PLURALS.get(gap.profession, gap.profession)
-    parts = ", ".join(
+    parts = _breakdown_in_french(gap)
+    return f"{pool} {who} {where} : {parts}"
+
+
+def _breakdown_in_french(gap: solver.Gap) -> str:
+    """A gap's breakdown in French, e.g. "2 absent·es, 1 de garde la veille"."""
+    return ", ".join(
         f"{n} {BREAKDOWN_LABELS.get(label, (label, label))[n > 1]}"
         for label, n in gap.breakdown.items()
     )
-    return f"{pool} {who} {where} : {parts}"
+
+
+def competence_gap_reason(gap: solver.Gap) -> str:
+    """Why a competence demand stayed short, in French, naming the competence.
+
+    E.g. "compétence « Kinésithérapie respiratoire (bronchiolite) » : 1
+    masseur-kinésithérapeute l'a déclarée : 1 de garde la veille".
+    """
+    pool = sum(gap.breakdown.values())
+    named = f"compétence « {gap.competence} »"
+    if pool == 0:
+        profession = PROFESSION_LABELS.get(gap.profession, gap.profession)
+        return f"{named} : aucun·e {profession} ne l'a déclarée"
+    singular = PROFESSION_LABELS.get(gap.profession, gap.profession)
+    who = singular if pool == 1 else PROFESSION_PLURALS.get(gap.profession, gap.profession)
+    parts = _breakdown_in_french(gap)
+    declared = "l'a déclarée" if pool == 1 else "l'ont déclarée"
+    return f"{named} : {pool} {who} {declared} : {parts}"
 
 
 def replace_gaps(
@@ -450,7 +490,7 @@ def replace_gaps(
             day=gap.day,
             block=gap.block,
             profession=gap.profession,
-            sector_id=sector_id_of(gap.sector),
+            sector_id=None if gap.competence is not None else sector_id_of(gap.sector),
             missing=gap.missing,
             reason=gap_reason(gap, sector_names),
         )
