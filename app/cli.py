@@ -2,6 +2,7 @@
 
 import argparse
 import importlib
+import logging
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -98,6 +99,7 @@ def _worker(args: argparse.Namespace) -> None:
         raise SystemExit(
             "cpts-snp worker: set JOB_BACKEND=procrastinate (PostgreSQL) to run jobs on workers"
         )
+    logging.basicConfig(level=settings.log_level.upper())
     _say("worker running: solves, notifications and periodic tasks until interrupted")
     run_worker(settings, solve=_solve_function(args.solver) if args.solver else None)
     _say("worker stopped")

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from procrastinate import JobContext
+from procrastinate.jobs import Job
 from procrastinate.periodic import PeriodicDeferrer
 from pydantic import ValidationError
 from sqlalchemy import func, select, text
@@ -31,6 +32,7 @@ from app.rotations.models import Shift
 from app.tasks.app import RUNTIME, queue
 from app.tasks.notifications import reminders
 from app.tasks.runtime import WorkerRuntime
+from app.tasks.solve import MAX_ATTEMPTS, solve_job
 from tests.app.live import LiveDatabase, live_database
 from tests.app.rotation_scenarios import make_scenario
 from tests.app.slot_scenarios import make_booking_scenario
@@ -260,11 +262,25 @@ def test_the_reminder_task_writes_tomorrows_reminders_from_the_cpts_reminder_hou
     assert reminder.idempotency_key.startswith("shift_reminder:")
 
 
-def _task_context(runtime: WorkerRuntime) -> JobContext:
-    """What a worker hands its tasks: here, only the runtime matters."""
+def test_a_solve_whose_workers_died_too_often_is_failed(
+    client: TestClient, session: Session, session_factory: sessionmaker[Session]
+) -> None:
+    headers = make_scenario(session).territory.headers
+    rotation_id = client.post("/v1/rotations", headers=headers, json=JANUARY).json()["id"]
+    job_id = client.post(f"/v1/rotations/{rotation_id}/solve", headers=headers).json()["id"]
+    runtime = WorkerRuntime(Settings(run_jobs=False), session_factory)
+    last_try = solve_job.configure().job.evolve(attempts=MAX_ATTEMPTS)
+    solve_job(_task_context(runtime, last_try), job_id=job_id)
+    job = client.get(f"/v1/jobs/{job_id}", headers=headers).json()
+    assert job["status"] == "failed"
+    assert job["error"] == f"interrupted: the worker running it stopped {MAX_ATTEMPTS} times"
+
+
+def _task_context(runtime: WorkerRuntime, job: Job | None = None) -> JobContext:
+    """What a worker hands its tasks: the runtime, and the queue's job."""
     return JobContext(
         app=queue,
-        job=reminders.configure().job,
+        job=job or reminders.configure().job,
         start_timestamp=0.0,
         abort_reason=lambda: None,
         additional_context={RUNTIME: runtime},
