@@ -53,6 +53,7 @@ from app.web import (
     coordination_build_pages,
     coordination_change_pages,
     coordination_month_pages,
+    directory_pages,
     indicator_pages,
     map_pages,
     message_pages,
@@ -230,6 +231,7 @@ def build_app() -> FastAPI:
         user_admin_pages.router,
         indicator_pages.router,
         map_pages.router,
+        directory_pages.router,
     ):
         app.include_router(router)
     app.mount("/static/web", StaticFiles(directory=STATIC_DIR), name="web-static")
