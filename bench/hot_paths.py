@@ -158,9 +158,9 @@ def serve_api(url: str, workers: int) -> subprocess.Popen[bytes]:
     return start([*command, "--workers", str(workers)], env, f"http://{HOST}:{API_PORT}/readyz")
 
 
-def serve_bare(workers: int) -> subprocess.Popen[bytes]:
-    """The bare endpoint under uvicorn, ``workers`` processes, on its own port."""
-    port = str(BARE_PORT + workers)
+def serve_bare(workers: int, base_port: int = BARE_PORT) -> subprocess.Popen[bytes]:
+    """The bare endpoint under uvicorn, ``workers`` processes, on port ``base_port + workers``."""
+    port = str(base_port + workers)
     command = [sys.executable, "-m", "uvicorn", "bench.bare_app:app", "--host", HOST]
     command += ["--port", port, "--workers", str(workers), "--log-level", "warning"]
     return start(command, {}, f"http://{HOST}:{port}/bare")
