@@ -19,7 +19,9 @@ recreate the database).
 Then, for one CPTS in the middle, it calls the services behind slot search, referral lists
 (pharmacy, practitioner, coordinator), both calendar feeds, a practitioner's slots and the
 monthly indicators, records every SELECT they send, and prints for each its
-``EXPLAIN (ANALYZE, BUFFERS)``'s plan nodes (index or sequential scans, sorts) and timing.
+``EXPLAIN (ANALYZE, BUFFERS)``'s plan nodes (index or sequential scans, sorts, joins), its
+execution time and its buffers. ``--without-index NAME`` shows the plans as they were
+before an index (dropped inside a transaction rolled back afterwards).
 """
 
 import argparse
@@ -553,8 +555,13 @@ def middle_cpts(session: Session) -> int:
     return ids[len(ids) // 2]
 
 
-def explain(url: str, *, cpts_id: int | None, now: datetime) -> list[str]:
-    """Call the hot reads' services on one CPTS, EXPLAIN what they sent; report lines."""
+def explain(
+    url: str, *, cpts_id: int | None, now: datetime, without: Sequence[str] = ()
+) -> list[str]:
+    """Call the hot reads' services on one CPTS, EXPLAIN what they sent; report lines.
+
+    The indexes named in ``without`` are dropped for the plans, in a transaction rolled back
+    after them: the same plans as before those indexes existed."""
     engine = make_engine(url)
     statements: list[Statement] = []
     label = [""]
@@ -574,11 +581,14 @@ def explain(url: str, *, cpts_id: int | None, now: datetime) -> list[str]:
                     )
             session.rollback()
         with engine.connect() as conn:
+            for index in without:
+                conn.execute(text(f'DROP INDEX "{index}"'))
             seen = set()
             for statement in statements:
                 if (statement.label, statement.sql) not in seen:
                     seen.add((statement.label, statement.sql))
                     lines += plan_lines(conn, statement)
+            conn.rollback()
     finally:
         engine.dispose()
     return lines
@@ -595,13 +605,15 @@ def plan_lines(conn: Any, statement: Statement) -> list[str]:
     lines = [
         f"\n[{statement.label}] {head}…" if len(head) == 110 else f"\n[{statement.label}] {head}"
     ]
+    buffers = next((line.strip() for line in plan if line.strip().startswith("Buffers:")), "")
     for line in plan:
         stripped = line.strip().removeprefix("-> ").strip()
         if any(
             word in stripped
-            for word in ("Scan", "Sort Method", "Execution Time", "Nested", "Hash Join")
+            for word in ("Scan", "Sort Method", "Nested", "Hash Join", "Execution Time")
         ):
             lines.append("    " + stripped)
+    lines.append(f"    total {buffers}")
     return lines
 
 
@@ -624,6 +636,12 @@ def main() -> None:
     parser.add_argument("--explain-only", action="store_true", help="keep the data, show plans")
     parser.add_argument("--replace", action="store_true", help="drop the database first")
     parser.add_argument("--cpts-id", type=int, help="the CPTS whose reads are explained")
+    parser.add_argument(
+        "--without-index",
+        action="append",
+        default=[],
+        help="plan as if this index did not exist (dropped in a transaction rolled back after)",
+    )
     args = parser.parse_args()
     now = datetime.now(UTC)
     scale = Scale(args.cpts, args.practitioners, args.pharmacies, args.days, args.seed)
@@ -638,7 +656,8 @@ def main() -> None:
         print("  " + ", ".join(f"{table} {n:,}" for table, n in counts.items()))
     else:
         upgrade(args.database_url)
-    for line in explain(args.database_url, cpts_id=args.cpts_id, now=now):
+    plans = explain(args.database_url, cpts_id=args.cpts_id, now=now, without=args.without_index)
+    for line in plans:
         print(line)
 
 
