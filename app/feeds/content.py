@@ -141,11 +141,19 @@ def cpts_calendar(
 
 
 def served_shifts(scope: FeedScope) -> Select[Shift]:
-    """Shifts of the CPTS's published or archived rotations that end inside the window."""
+    """Shifts of the CPTS's published or archived rotations that end inside the window.
+
+    Rotations are filtered on the CPTS too (their shifts' already are): with hundreds of
+    CPTS on one database the planner then reads the CPTS's rotations by index instead of
+    hashing every rotation of every CPTS (16 ms to under 1 on the national dataset)."""
     return (
         owned(Shift, scope.cpts.id)
         .join(Rotation, Rotation.id == Shift.rotation_id)
-        .where(Rotation.status.in_(VISIBLE_TO_ALL), Shift.ends_at >= scope.since)
+        .where(
+            Rotation.cpts_id == scope.cpts.id,
+            Rotation.status.in_(VISIBLE_TO_ALL),
+            Shift.ends_at >= scope.since,
+        )
         .order_by(Shift.starts_at, Shift.id)
     )
 
