@@ -309,7 +309,12 @@ def main() -> None:
             if backend == "procrastinate":
                 solver = subprocess.Popen(
                     [cli(), "worker"],
-                    env={**os.environ, "DATABASE_URL": url, "JOB_BACKEND": "procrastinate"},
+                    env={
+                        **os.environ,
+                        "DATABASE_URL": url,
+                        "JOB_BACKEND": "procrastinate",
+                        "LOG_LEVEL": "warning",
+                    },
                 )
                 solver_api = serve(url, 1, SOLVER_PORT, backend=backend, solves=False)
             else:
