@@ -138,8 +138,9 @@ def _seed_demo(args: argparse.Namespace) -> None:
 
 
 def _purge(_args: argparse.Namespace) -> None:
-    purged, events = _in_transaction(lambda session: purge_expired(session, now=utcnow()))
+    purged, requests, events = _in_transaction(lambda session: purge_expired(session, now=utcnow()))
     _say(f"patient identity blanked on {purged} referral(s) past their retention period")
+    _say(f"patient identity blanked on {requests} open request(s) past their retention period")
     _say(f"{events} live event(s) older than {RETENTION.days} days deleted")
 
 

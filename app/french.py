@@ -48,6 +48,13 @@ REFERRAL_STATUSES = {
     "seen": "patient vu",
     "no_show": "patient absent",
 }
+CARE_REQUEST_STATUSES = {
+    "open": "en attente",
+    "accepted": "acceptée",
+    "cancelled": "annulée",
+    "expired": "expirée sans réponse",
+}
+WISHED_DELAYS = {"today": "aujourd'hui", "24h": "dans les 24 h", "48h": "dans les 48 h"}
 SLOT_STATUSES = {
     "open": "libre",
     "booked": "réservé",

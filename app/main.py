@@ -14,6 +14,7 @@ from starlette.datastructures import State
 from app import health
 from app.auth import PrincipalCache
 from app.availability.router import router as availability_router
+from app.care_requests.router import router as care_requests_router
 from app.competences.router import router as competences_router
 from app.config import Settings, get_settings
 from app.coverage.router import router as coverage_router
@@ -61,6 +62,7 @@ from app.web import (
     planning_pages,
     practitioner_admin_pages,
     practitioner_pages,
+    request_pages,
     signin_pages,
     territory_pages,
     user_admin_pages,
@@ -215,6 +217,7 @@ def build_app() -> FastAPI:
         swap_router,
         oncall_router,
         messaging_router,
+        care_requests_router,
         notifications_router,
         events_router,
         stats_router,
@@ -222,6 +225,7 @@ def build_app() -> FastAPI:
         pharmacy_pages.router,
         practitioner_pages.router,
         message_pages.router,
+        request_pages.router,
         planning_pages.router,
         coordination_month_pages.router,
         coordination_build_pages.router,

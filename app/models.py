@@ -3,6 +3,7 @@
 from app.audit import AuditEntry
 from app.availability.models import Absence, Preference
 from app.base import Base
+from app.care_requests.models import CareRequest
 from app.competences.models import CatalogueItem, CompetenceRule, practitioner_items
 from app.coverage.models import CoverageRule
 from app.cpts.models import Cpts, ProfessionSetting, Sector
@@ -23,6 +24,7 @@ __all__ = [
     "ApiToken",
     "AuditEntry",
     "Base",
+    "CareRequest",
     "CatalogueItem",
     "CompetenceRule",
     "CoverageRule",

@@ -9,6 +9,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from app.care_requests.models import CareRequest
 from app.french import MODES, PROFESSIONS, REASONS, french_day
 from app.notifications.models import Event
 from app.referrals.models import Referral
@@ -89,6 +90,50 @@ def referral_cancelled(referral: Referral, *, referrer: str, zone: ZoneInfo) -> 
             "Le créneau est de nouveau libre s'il n'est pas encore passé.",
         ],
         _referral_data(referral, referrer),
+    )
+
+
+def _care_request_data(request: CareRequest) -> dict[str, Any]:
+    return {
+        "care_request_id": request.id,
+        "profession": request.profession,
+        "status": request.status,
+        "deadline": request.deadline.isoformat(),
+        "accepted_by_practitioner_id": request.accepted_by_practitioner_id,
+    }
+
+
+def care_request_accepted(request: CareRequest, *, acceptor: str, zone: ZoneInfo) -> Message:
+    """To the requester: a practitioner accepted their request and will call the patient."""
+    return _message(
+        Event.care_request_accepted,
+        f"Demande n° {request.id} acceptée",
+        [
+            "Bonjour,",
+            "",
+            f"Votre demande n° {request.id} ({request.act}) est acceptée par {acceptor}.",
+            f"Acceptée le {french_instant(request.accepted_at or request.deadline, zone)}.",
+            "",
+            "Les coordonnées du praticien sont à consulter dans l'application SNP.",
+        ],
+        _care_request_data(request),
+    )
+
+
+def care_request_expired(request: CareRequest, *, zone: ZoneInfo) -> Message:
+    """To the requester: nobody accepted their request before its deadline."""
+    return _message(
+        Event.care_request_expired,
+        f"Demande n° {request.id} expirée sans réponse",
+        [
+            "Bonjour,",
+            "",
+            f"Votre demande n° {request.id} ({request.act}) n'a été acceptée par aucun "
+            f"{PROFESSIONS.get(request.profession, request.profession)} avant son échéance, "
+            f"le {french_instant(request.deadline, zone)}.",
+            "Cherchez un autre créneau ou contactez la coordination de la CPTS.",
+        ],
+        _care_request_data(request),
     )
 
 

@@ -31,6 +31,8 @@ class Event(StrEnum):
     invitation = "invitation"
     sign_in_link = "sign_in_link"
     message_unread = "message_unread"
+    care_request_accepted = "care_request_accepted"
+    care_request_expired = "care_request_expired"
 
 
 class DeliveryStatus(StrEnum):

@@ -21,6 +21,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.base import utcnow
+from app.care_requests.service import expire_open_requests
 from app.config import Settings
 from app.db import declare_write_intent
 from app.messaging import service as messaging
@@ -39,6 +40,7 @@ logger = logging.getLogger(__name__)
 LEASE = timedelta(minutes=5)
 REMINDER_EVERY = timedelta(minutes=5)
 UNREAD_EVERY = timedelta(minutes=1)
+EXPIRE_EVERY = timedelta(minutes=1)
 BATCH = 50
 
 PENDING, SENDING = DeliveryStatus.pending.value, DeliveryStatus.sending.value
@@ -80,6 +82,7 @@ class NotificationWorker:
         self._poll = poll_seconds
         self._next_reminders: datetime | None = None
         self._next_unread: datetime | None = None
+        self._next_expiry: datetime | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -100,6 +103,7 @@ class NotificationWorker:
             try:
                 self.write_reminders()
                 self.write_unread_notices()
+                self.expire_requests()
                 self.release_stale()
                 self.run_pending()
             except Exception:
@@ -124,6 +128,18 @@ class NotificationWorker:
         written = write_unread_notices(self._sessions, self._settings, now=now)
         self._next_unread = now + UNREAD_EVERY
         return written
+
+    def expire_requests(self) -> int:
+        """Expire the open requests past their deadline and write their requesters' notices,
+        at most every ``EXPIRE_EVERY``; returns how many expired."""
+        now = self._clock()
+        if self._next_expiry is not None and now < self._next_expiry:
+            return 0
+        with self._sessions() as session, session.begin():
+            declare_write_intent(session)
+            expired = expire_open_requests(session, now)
+        self._next_expiry = now + EXPIRE_EVERY
+        return expired
 
     def run_pending(self, limit: int | None = None) -> int:
         """Deliver due rows (at most ``limit``), one attempt each; returns how many tried."""

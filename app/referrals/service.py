@@ -4,7 +4,7 @@ record the outcome, purge identity after the retention period. Every access is a
 import hashlib
 import json
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, Select, or_, select, update
@@ -19,6 +19,7 @@ from app.events import kinds as live
 from app.messaging.models import Message
 from app.notifications import service as notify
 from app.pagination import PageParams, paginate
+from app.patient_identity import blank_identities
 from app.practitioners.models import Practitioner
 from app.referrals.models import Referral, ReferralStatus
 from app.referrals.schemas import Appointment, Outcome, ReferralCreate
@@ -343,38 +344,20 @@ def purge_identities(
     """Blank the identity fields of referrals whose slot is older than the retention period
     of their CPTS, and the text of their thread's messages; the anonymous record stays for
     indicators. Returns how many."""
-    purged = 0
-    territories = select(Cpts) if cpts_id is None else select(Cpts).where(Cpts.id == cpts_id)
-    for cpts in session.scalars(territories):
-        limit = now - timedelta(days=cpts.retention_days)
-        due = session.scalars(
-            select(Referral).where(
-                Referral.cpts_id == cpts.id,
-                Referral.slot_starts_at < limit,
-                Referral.purged_at.is_(None),
-            )
-        ).all()
-        for referral in due:
-            referral.patient_display_name = None
-            referral.patient_phone = None
-            referral.note = None
-            referral.purged_at = now
-        if due:
-            session.execute(
-                update(Message)
-                .where(Message.referral_id.in_([r.id for r in due]))
-                .values(body=None)
-                .execution_options(synchronize_session=False)
-            )
-            audit.record(
-                session,
-                actor=actor,
-                cpts_id=cpts.id,
-                action="purge",
-                subject_type="referral",
-                subject_id=None,
-                details={"referral_ids": [r.id for r in due]},
-            )
-        purged += len(due)
-    session.flush()
-    return purged
+    purged = blank_identities(
+        session,
+        model=Referral,
+        reference=Referral.slot_starts_at,
+        subject_type="referral",
+        now=now,
+        cpts_id=cpts_id,
+        actor=actor,
+    )
+    if purged:
+        session.execute(
+            update(Message)
+            .where(Message.referral_id.in_(purged))
+            .values(body=None)
+            .execution_options(synchronize_session=False)
+        )
+    return len(purged)

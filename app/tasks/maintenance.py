@@ -36,7 +36,7 @@ def purge(context: JobContext, timestamp: int) -> int:
     ``cpts-snp purge`` does; returns how many referrals were purged."""
     with runtime_of(context).sessions() as session, session.begin():
         declare_write_intent(session)
-        purged, _events = purge_expired(session, now=at(timestamp))
+        purged, _requests, _events = purge_expired(session, now=at(timestamp))
     return purged
 
 

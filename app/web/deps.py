@@ -161,6 +161,8 @@ def page_for(*roles: Role) -> Callable[[WebUser], Awaitable[WebUser]]:
 
 PharmacistPage = Annotated[WebUser, Depends(page_for(Role.pharmacist))]
 PractitionerPage = Annotated[WebUser, Depends(page_for(Role.practitioner))]
+ReferrerPage = Annotated[WebUser, Depends(page_for(Role.pharmacist, Role.practitioner))]
+"""Who books slots for patients: a pharmacist, or a practitioner (a GP for a physio)."""
 CoordinatorPage = Annotated[WebUser, Depends(page_for(Role.coordinator))]
 
 

@@ -18,8 +18,8 @@ from app.referrals import service as referrals
 from app.types import EntityId
 from app.web.deps import (
     PageRoute,
-    PharmacistPage,
     PractitionerPage,
+    ReferrerPage,
     SignedForm,
     WebUser,
     WebUserDep,
@@ -119,7 +119,7 @@ async def pharmacist_posts(
     request: Request,
     session: SessionDep,
     now: NowDep,
-    user: PharmacistPage,
+    user: ReferrerPage,
     referral_id: EntityId,
     form: SignedForm,
 ) -> Response:
@@ -135,7 +135,7 @@ async def pharmacist_fragment(
     request: Request,
     session: SessionDep,
     now: NowDep,
-    user: PharmacistPage,
+    user: ReferrerPage,
     referral_id: EntityId,
     apres: EntityId | None = None,
 ) -> HTMLResponse:
@@ -228,7 +228,7 @@ async def _post_to_referral(
         if not errors:
             return RedirectResponse(f"{page}#messages", status_code=303)
         draft = text(form, "body")
-        if user.principal.pharmacy_id is not None:
+        if page.startswith("/orientations/"):
             context = confirmation_context(session, user, now, referral_id, draft, errors)
             return render(request, "confirmation.html", context, status=422)
         context = _patient_page(session, user, now, referral_id, draft, errors)

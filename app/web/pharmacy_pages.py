@@ -1,4 +1,5 @@
-"""The pharmacist's counter page "Orienter un patient": search, book, confirm, cancel.
+"""The counter page "Orienter un patient": search, book, confirm, cancel — for a
+pharmacist, and for a practitioner sending a patient to a colleague (a GP to a physio).
 
 From the page load to the confirmation: "Rechercher", "Choisir", the patient form and
 "Confirmer". A slot taken meanwhile brings the form back, filled, with the next three slots.
@@ -34,7 +35,7 @@ from app.slots.schemas import ConsultationMode, SlotOffer
 from app.slots.search import SlotQuery, modes_of, search_slots
 from app.tenancy import get_owned, owned
 from app.types import EntityId
-from app.web.deps import PageRoute, PharmacistPage, SignedForm, WebUser
+from app.web.deps import PageRoute, ReferrerPage, SignedForm, WebUser
 from app.web.forms import FormErrors, parse_model, text
 from app.web.templating import render
 from app.web.threads import thread_view, unread_now
@@ -116,7 +117,12 @@ def _counter_page(
     search = Search.of(request.query_params)
     offers = _search(request, user, search, now, RESULTS) if searched else []
     zone = zone_of(session, user.principal.cpts_id)
-    today = todays_referrals(session, principal=user.principal, now=now, zone=zone)
+    today = [
+        r
+        for r in todays_referrals(session, principal=user.principal, now=now, zone=zone)
+        if user.principal.pharmacy_id is not None
+        or r.referrer_practitioner_id == user.principal.practitioner_id
+    ]
     who = practitioners_by_id(
         session, cpts_id=user.principal.cpts_id, ids=(r.practitioner_id for r in today)
     )
@@ -138,7 +144,7 @@ def _counter_page(
 @router.get("/orienter")
 @writes_on_read
 async def counter(
-    request: Request, session: SessionDep, now: NowDep, user: PharmacistPage
+    request: Request, session: SessionDep, now: NowDep, user: ReferrerPage
 ) -> HTMLResponse:
     """Orienter un patient: the search form, its results and today's referrals."""
     context = await run_in_threadpool(_counter_page, request, session, user, now)
@@ -195,7 +201,7 @@ def _patient_form(
 
 @router.get("/orienter/creneaux/{slot_id}")
 async def patient_form(
-    request: Request, session: SessionDep, now: NowDep, user: PharmacistPage, slot_id: EntityId
+    request: Request, session: SessionDep, now: NowDep, user: ReferrerPage, slot_id: EntityId
 ) -> HTMLResponse:
     """The patient form for a chosen slot."""
     values = {
@@ -254,7 +260,7 @@ def _taken(
     search = Search(profession=lost.profession, when="24h", mode=data.mode.value)
     offers = _search(request, user, search, now, ALTERNATIVES + 1)
     alternatives = [o for o in offers if o.slot_id != lost.id][:ALTERNATIVES]
-    errors = FormErrors(slot_id="Ce créneau vient d'être pris par une autre pharmacie.")
+    errors = FormErrors(slot_id="Ce créneau vient d'être pris par quelqu'un d'autre.")
     values = {**values, "slot_id": ""}
     context = _form_context(
         session, user, now, chosen=None, values=values, errors=errors, alternatives=alternatives
@@ -264,7 +270,7 @@ def _taken(
 
 @router.post("/orienter/reserver")
 async def book(
-    request: Request, session: SessionDep, now: NowDep, user: PharmacistPage, form: SignedForm
+    request: Request, session: SessionDep, now: NowDep, user: ReferrerPage, form: SignedForm
 ) -> Response:
     """Book the slot for the patient, then show the confirmation."""
     return await run_in_threadpool(_book, request, session, user, now, form)
@@ -300,7 +306,7 @@ def confirmation_context(
 @router.get("/orientations/{referral_id}")
 @writes_on_read
 async def confirmation(
-    request: Request, session: SessionDep, now: NowDep, user: PharmacistPage, referral_id: EntityId
+    request: Request, session: SessionDep, now: NowDep, user: ReferrerPage, referral_id: EntityId
 ) -> HTMLResponse:
     """The confirmation to read aloud or print for the patient."""
     context = await run_in_threadpool(confirmation_context, session, user, now, referral_id)
@@ -309,7 +315,7 @@ async def confirmation(
 
 @router.post("/orientations/{referral_id}/annuler")
 async def cancel(
-    session: SessionDep, now: NowDep, user: PharmacistPage, referral_id: EntityId, _form: SignedForm
+    session: SessionDep, now: NowDep, user: ReferrerPage, referral_id: EntityId, _form: SignedForm
 ) -> Response:
     """Cancel a booked referral; its slot reopens if still ahead."""
     await run_in_threadpool(

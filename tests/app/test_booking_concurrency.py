@@ -1,13 +1,11 @@
 """Many pharmacists booking the same slot at once, against a real server: one wins."""
 
 import threading
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
@@ -22,7 +20,7 @@ from app.rotations.solver_process import SolverProcess
 from app.schema import upgrade
 from tests.app.slot_scenarios import PATIENT, make_booking_scenario
 from tests.databases import BACKENDS, drop_database, fresh_database
-from tests.live import free_port
+from tests.live import served_in_thread
 
 ATTEMPTS = 24
 NOW = datetime(2027, 1, 12, 11, 0, tzinfo=UTC)
@@ -53,19 +51,9 @@ def test_simultaneous_bookings_of_one_slot_make_exactly_one_referral(
 
 
 def _race(app: FastAPI, headers: dict[str, str]) -> list[int]:
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.02)
-    base = f"http://127.0.0.1:{port}"
-    try:
+    with served_in_thread(app) as base:
         slot_id = httpx.get(f"{base}/v1/slots", headers=headers).json()["items"][0]["slot_id"]
         return _book_all_at_once(base, headers, slot_id)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 def _book_all_at_once(base: str, headers: dict[str, str], slot_id: int) -> list[int]:

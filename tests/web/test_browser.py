@@ -142,7 +142,7 @@ def test_two_browsers_race_for_one_slot_and_the_loser_gets_three_others(
         expect(first.get_by_role("heading", level=1)).to_have_text("Orientation confirmée")
         second.get_by_role("button", name="Confirmer l'orientation").click()
         expect(second.get_by_role("alert")).to_contain_text(
-            "Ce créneau vient d'être pris par une autre pharmacie."
+            "Ce créneau vient d'être pris par quelqu'un d'autre."
         )
         alternatives = second.get_by_role("group", name="Créneaux suivants").get_by_role("radio")
         expect(alternatives).to_have_count(3)

@@ -104,7 +104,7 @@ def test_taken_slot_keeps_the_form_and_offers_the_next_three(
     lost = _submit(client, slot_ids[0], display_name="J. P.")
     assert lost.status_code == 409
     text = lost.text
-    assert "Ce créneau vient d&#39;être pris par une autre pharmacie." in text
+    assert "Ce créneau vient d&#39;être pris par quelqu&#39;un d&#39;autre." in text
     offered = [int(s) for s in re.findall(r'name="slot_id" value="(\d+)" required', text)]
     assert offered == slot_ids[1:4]
     assert 'value="J. P."' in text and 'value="06 12 34 56 78"' in text
