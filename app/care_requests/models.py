@@ -75,7 +75,9 @@ class CareRequest(IdMixin, TenantMixin, TimestampMixin, Base):
     idempotency_key: Mapped[str] = mapped_column(String(128))
     request_fingerprint: Mapped[str] = mapped_column(String(64))
     profession: Mapped[str] = mapped_column(String(32))
-    competence_id: Mapped[int | None]
+    competence_id: Mapped[int | None] = mapped_column(
+        ForeignKey("catalogue_items.id", ondelete="SET NULL")
+    )
     act: Mapped[str] = mapped_column(String(200))
     equipment: Mapped[str | None] = mapped_column(String(200))
     home_visit: Mapped[bool]

@@ -1,29 +1,16 @@
 """Request and response shapes for open requests: only what SPEC.md allows of a patient."""
 
-import re
 from datetime import datetime
-from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 from pydantic.config import JsonDict
 
 from app.care_requests.models import CareRequestStatus, WishedDelay
+from app.competences.schemas import InseeCode
 from app.professions import Profession
 from app.referrals.models import ReasonCategory
 from app.referrals.schemas import Patient
 from app.types import EntityId, MultilineText, Text
-
-INSEE_PATTERN = re.compile(r"^(\d{5}|2[AB]\d{3})$")
-
-
-def _insee_code(value: str) -> str:
-    code = value.strip().upper()
-    if not INSEE_PATTERN.match(code):
-        raise ValueError("must be a commune's INSEE code: 5 digits (2A/2B and 3 digits in Corsica)")
-    return code
-
-
-InseeCode = Annotated[str, AfterValidator(_insee_code)]
 
 CARE_REQUEST_EXAMPLE: JsonDict = {
     "profession": "physio",
@@ -49,7 +36,9 @@ class CareRequestCreate(BaseModel):
 
     profession: Profession
     competence_id: EntityId | None = Field(
-        default=None, description="a competence of the CPTS's catalogue, when it has one"
+        default=None,
+        description="a competence of the CPTS's catalogue for this profession: then only "
+        "the practitioners who declared it see the request",
     )
     act: Text = Field(
         min_length=1, max_length=200, description="the act or competence needed, in words"

@@ -16,6 +16,7 @@ from app.auth import Principal
 from app.care_requests import notices
 from app.care_requests.models import CareRequest, CareRequestStatus, WishedDelay
 from app.care_requests.schemas import CareRequestCreate
+from app.competences.models import CatalogueItem, ItemKind, practitioner_items
 from app.cpts.models import Cpts
 from app.errors import Conflict, DomainError, Forbidden, NotFound, RuleViolation
 from app.pagination import PageParams, paginate
@@ -85,6 +86,21 @@ def _audit(
     )
 
 
+def _check_competence(session: Session, *, cpts_id: int, data: CareRequestCreate) -> None:
+    item = session.get(CatalogueItem, data.competence_id)
+    if (
+        item is None
+        or item.cpts_id != cpts_id
+        or item.kind != ItemKind.competence.value
+        or item.profession != data.profession.value
+    ):
+        raise RuleViolation(
+            f"competence {data.competence_id} is not a {data.profession.value} competence "
+            "of this CPTS's catalogue",
+            field="competence_id",
+        )
+
+
 def post_request(
     session: Session, *, principal: Principal, data: CareRequestCreate, key: str, now: datetime
 ) -> tuple[CareRequest, bool]:
@@ -104,6 +120,8 @@ def post_request(
             )
         return previous, True
     cpts = session.get_one(Cpts, principal.cpts_id)
+    if data.competence_id is not None:
+        _check_competence(session, cpts_id=cpts.id, data=data)
     request = CareRequest(
         cpts_id=cpts.id,
         pharmacy_id=principal.pharmacy_id,
@@ -135,20 +153,25 @@ def post_request(
 
 def visible_requests(principal: Principal) -> Select[CareRequest]:
     """The requests a caller may see: a pharmacy's own; a practitioner's own, those they
-    accepted and those offered to their profession; all of the CPTS for the coordinator
+    accepted and those offered to them (their profession, and the competence they declared
+    when the request names one); all of the CPTS for the coordinator
     (without identity)."""
     query = select(CareRequest).where(CareRequest.cpts_id == principal.cpts_id)
     if principal.role == Role.pharmacist:
         return query.where(CareRequest.pharmacy_id == principal.pharmacy_id)
     if principal.role == Role.practitioner:
-        profession = (
-            select(Practitioner.profession)
-            .where(Practitioner.id == principal.practitioner_id)
-            .scalar_subquery()
+        me = principal.practitioner_id
+        profession = select(Practitioner.profession).where(Practitioner.id == me)
+        declared = select(practitioner_items.c.item_id).where(
+            practitioner_items.c.practitioner_id == me
+        )
+        offered = and_(
+            CareRequest.profession == profession.scalar_subquery(),
+            or_(CareRequest.competence_id.is_(None), CareRequest.competence_id.in_(declared)),
         )
         return query.where(
             or_(
-                CareRequest.profession == profession,
+                offered,
                 CareRequest.requester_practitioner_id == principal.practitioner_id,
                 CareRequest.accepted_by_practitioner_id == principal.practitioner_id,
             )

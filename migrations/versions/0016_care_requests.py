@@ -78,6 +78,12 @@ def upgrade() -> None:
             ondelete="RESTRICT",
         ),
         sa.ForeignKeyConstraint(
+            ["competence_id"],
+            ["catalogue_items.id"],
+            name=op.f("fk_care_requests_competence_id_catalogue_items"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
             ["cpts_id"], ["cpts.id"], name=op.f("fk_care_requests_cpts_id_cpts"), ondelete="CASCADE"
         ),
         sa.ForeignKeyConstraint(

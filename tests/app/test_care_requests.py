@@ -5,12 +5,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from app.audit import AuditEntry
 from app.care_requests.models import WishedDelay
 from app.care_requests.service import deadline_of, expire_open_requests
+from app.competences.models import CatalogueItem, practitioner_items
 from app.events.models import StreamEvent
 from app.notifications.models import Notification
 from app.professions import Profession
@@ -205,3 +206,34 @@ def test_practitioners_of_the_profession_get_a_live_event_when_one_is_posted(
         .where(StreamEvent.kind == "care_request.posted")
     )
     assert kinds == 3  # the two physios and the GP who posted; no nurse
+
+
+def test_a_request_naming_a_competence_goes_to_the_physios_who_declared_it(
+    client: TestClient, session: Session, clock: FrozenClock
+) -> None:
+    setup = make_request_scenario(session)
+    respiratory = session.scalars(
+        select(CatalogueItem).where(
+            CatalogueItem.cpts_id == setup.cpts_id,
+            CatalogueItem.kind == "competence",
+            CatalogueItem.profession == "physio",
+        )
+    ).first()
+    assert respiratory is not None
+    session.execute(
+        insert(practitioner_items).values(
+            practitioner_id=setup.physio_ids[0], item_id=respiratory.id
+        )
+    )
+    session.commit()
+    wrong = post_request(client, setup.gp, competence_id=respiratory.id, profession="nurse")
+    assert wrong.status_code == 422
+    assert wrong.json()["error"]["fields"][0]["field"] == "competence_id"
+    posted = post_request(client, setup.gp, competence_id=respiratory.id)
+    assert posted.status_code == 201 and posted.json()["competence_id"] == respiratory.id
+    declared, other = setup.physios
+    assert client.get("/v1/care-requests?status=open", headers=declared).json()["total"] == 1
+    assert client.get("/v1/care-requests?status=open", headers=other).json()["total"] == 0
+    url = f"/v1/care-requests/{posted.json()['id']}/accept"
+    assert client.post(url, headers=other).status_code == 404
+    assert client.post(url, headers=declared).status_code == 200
