@@ -4,7 +4,7 @@ sees it accepted. Every page passes axe-core; screenshots when WEB_SCREENSHOTS i
 
 from datetime import timedelta
 
-from playwright.sync_api import BrowserContext, Page, expect
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from app.professions import Profession
 from app.slots.search import slots_changed
@@ -37,7 +37,7 @@ def _fill_patient(page: Page) -> None:
 
 
 def test_gp_books_a_physio_slot_then_a_physio_accepts_the_gps_request(
-    context: BrowserContext, live: Live, axe_source: str
+    browser: Browser, context: BrowserContext, live: Live, axe_source: str
 ) -> None:
     with live.sessions() as session:
         # this evening, after the GPs' slots the other browser tests book
@@ -88,6 +88,18 @@ def test_gp_books_a_physio_slot_then_a_physio_accepts_the_gps_request(
     expect(gp.get_by_role("heading", level=1)).to_contain_text("en attente")
     check_page(gp, axe_source, "demande")
 
+    physio_context = browser.new_context(viewport={"width": 360, "height": 800}, bypass_csp=True)
+    try:
+        _physio_accepts(physio_context, live, physio_id, axe_source)
+    finally:
+        physio_context.close()
+    gp.goto(f"{live.url}/demandes")
+    mine = gp.get_by_role("region", name="Mes demandes")
+    expect(mine).to_contain_text("acceptée")
+    check_page(gp, axe_source, "mes-demandes")
+
+
+def _physio_accepts(context: BrowserContext, live: Live, physio_id: int, axe_source: str) -> None:
     physio_page = _signed_in(context, live, physio_id, "kine.garde@cabinet.example")
     physio_page.get_by_role("link", name="Demandes").click()
     offered = physio_page.get_by_role("region", name="Demandes en attente pour ma profession")
@@ -98,8 +110,3 @@ def test_gp_books_a_physio_slot_then_a_physio_accepts_the_gps_request(
     expect(physio_page.get_by_role("heading", level=1)).to_contain_text("acceptée")
     expect(physio_page.get_by_text("B. L.")).to_be_visible()
     check_page(physio_page, axe_source, "demande-acceptee")
-
-    gp.goto(f"{live.url}/demandes")
-    mine = gp.get_by_role("region", name="Mes demandes")
-    expect(mine).to_contain_text("acceptée")
-    check_page(gp, axe_source, "mes-demandes")
