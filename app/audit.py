@@ -45,3 +45,16 @@ def record(
             details=details or {},
         )
     )
+
+
+def record_list(session: Session, *, actor: Principal, subject_type: str, ids: list[int]) -> None:
+    """Audit one page of a list of health-data rows as one read of those rows."""
+    record(
+        session,
+        actor=actor,
+        cpts_id=actor.cpts_id,
+        action="list",
+        subject_type=subject_type,
+        subject_id=None,
+        details={f"{subject_type}_ids": ids},
+    )

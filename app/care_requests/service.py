@@ -243,14 +243,8 @@ def list_requests(
     if mine:
         query = query.where(_by_requester(principal))
     rows, total = paginate(session, query, page)
-    audit.record(
-        session,
-        actor=principal,
-        cpts_id=principal.cpts_id,
-        action="list",
-        subject_type="care_request",
-        subject_id=None,
-        details={"care_request_ids": [r.id for r in rows]},
+    audit.record_list(
+        session, actor=principal, subject_type="care_request", ids=[r.id for r in rows]
     )
     return rows, total
 

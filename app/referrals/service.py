@@ -237,15 +237,7 @@ def list_referrals(
         flagged = Referral.needs_attention.is_not(None)
         query = query.where(flagged if needs_attention else ~flagged)
     rows, total = paginate(session, query, page)
-    audit.record(
-        session,
-        actor=principal,
-        cpts_id=principal.cpts_id,
-        action="list",
-        subject_type="referral",
-        subject_id=None,
-        details={"referral_ids": [r.id for r in rows]},
-    )
+    audit.record_list(session, actor=principal, subject_type="referral", ids=[r.id for r in rows])
     return rows, total
 
 

@@ -47,3 +47,16 @@ def text(form: FormData, name: str) -> str:
     """A text field, stripped ('' when absent or not text)."""
     value = form.get(name)
     return value.strip() if isinstance(value, str) else ""
+
+
+def patient_values(form: FormData) -> dict[str, Any]:
+    """The patient fields of a referral or a request form, as the API's models take them."""
+    return {
+        "patient": {
+            "display_name": text(form, "display_name"),
+            "birth_year": text(form, "birth_year") or None,
+            "phone": text(form, "phone"),
+        },
+        "reason_category": text(form, "reason_category") or None,
+        "note": text(form, "note") or None,
+    }

@@ -36,7 +36,7 @@ from app.slots.search import SlotQuery, modes_of, search_slots
 from app.tenancy import get_owned, owned
 from app.types import EntityId
 from app.web.deps import PageRoute, ReferrerPage, SignedForm, WebUser
-from app.web.forms import FormErrors, parse_model, text
+from app.web.forms import FormErrors, parse_model, patient_values, text
 from app.web.templating import render
 from app.web.threads import thread_view, unread_now
 from app.web.views import practitioners_by_id, todays_referrals, zone_of
@@ -217,13 +217,7 @@ def _booking(form: FormData, errors: FormErrors) -> ReferralCreate | None:
     data = {
         "slot_id": text(form, "slot_id") or None,
         "mode": text(form, "mode") or ConsultationMode.in_practice.value,
-        "patient": {
-            "display_name": text(form, "display_name"),
-            "birth_year": text(form, "birth_year") or None,
-            "phone": text(form, "phone"),
-        },
-        "reason_category": text(form, "reason_category") or None,
-        "note": text(form, "note") or None,
+        **patient_values(form),
     }
     return parse_model(ReferralCreate, data, errors, PATIENT_MESSAGES)
 

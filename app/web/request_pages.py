@@ -23,23 +23,20 @@ from app.referrals.models import ReasonCategory
 from app.types import EntityId
 from app.users.models import Role
 from app.web.deps import PageRoute, ReferrerPage, SignedForm, WebUser
-from app.web.forms import FormErrors, parse_model, text
+from app.web.forms import FormErrors, parse_model, patient_values, text
+from app.web.pharmacy_pages import PATIENT_MESSAGES
 from app.web.templating import render
 from app.web.views import zone_of
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
 FORM_MESSAGES = {
+    **PATIENT_MESSAGES,
     "profession": "Choisissez une profession.",
     "act": "Décrivez l'acte ou la compétence attendue (200 caractères au plus).",
     "equipment": "L'équipement fait 200 caractères au plus.",
     "commune_insee": "Indiquez le code INSEE de la commune du patient (5 caractères, ex. 69259).",
     "wished_delay": "Choisissez un délai.",
-    "display_name": "Indiquez le nom ou les initiales du patient (60 caractères au plus).",
-    "birth_year": "Indiquez l'année de naissance (quatre chiffres, 1900 ou après).",
-    "phone": "Indiquez un numéro de rappel : 10 chiffres (06 12 34 56 78) ou +33…",
-    "reason_category": "Choisissez un motif.",
-    "note": "La note fait 280 caractères au plus.",
 }
 REFUSALS = {
     "request_taken": "Trop tard : un confrère vient d'accepter cette demande.",
@@ -123,13 +120,7 @@ def _request_data(form: FormData, errors: FormErrors) -> CareRequestCreate | Non
         "home_visit": text(form, "home_visit") == "oui",
         "commune_insee": text(form, "commune_insee"),
         "wished_delay": text(form, "wished_delay") or None,
-        "patient": {
-            "display_name": text(form, "display_name"),
-            "birth_year": text(form, "birth_year") or None,
-            "phone": text(form, "phone"),
-        },
-        "reason_category": text(form, "reason_category") or None,
-        "note": text(form, "note") or None,
+        **patient_values(form),
     }
     return parse_model(CareRequestCreate, data, errors, FORM_MESSAGES)
 
