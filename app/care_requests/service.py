@@ -317,6 +317,12 @@ def cancel(
     return request
 
 
+def any_past_deadline(session: Session, now: datetime) -> bool:
+    """Whether some open request is past its deadline (a read: the sweep writes only then)."""
+    due = select(CareRequest.id).where(CareRequest.status == OPEN, CareRequest.deadline <= now)
+    return session.scalar(due.limit(1)) is not None
+
+
 def expire_open_requests(session: Session, now: datetime) -> int:
     """Mark every open request past its deadline expired and tell each requester once;
     returns how many. Safe to run from several processes at once: each row changes status

@@ -21,7 +21,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.base import utcnow
-from app.care_requests.service import expire_open_requests
+from app.care_requests.service import any_past_deadline, expire_open_requests
 from app.config import Settings
 from app.db import declare_write_intent
 from app.messaging import service as messaging
@@ -131,15 +131,18 @@ class NotificationWorker:
 
     def expire_requests(self) -> int:
         """Expire the open requests past their deadline and write their requesters' notices,
-        at most every ``EXPIRE_EVERY``; returns how many expired."""
+        at most every ``EXPIRE_EVERY`` (a write transaction only when one is due); returns
+        how many expired."""
         now = self._clock()
         if self._next_expiry is not None and now < self._next_expiry:
             return 0
+        self._next_expiry = now + EXPIRE_EVERY
+        with self._sessions() as session, session.begin():
+            if not any_past_deadline(session, now):  # no write lock taken for nothing
+                return 0
         with self._sessions() as session, session.begin():
             declare_write_intent(session)
-            expired = expire_open_requests(session, now)
-        self._next_expiry = now + EXPIRE_EVERY
-        return expired
+            return expire_open_requests(session, now)
 
     def run_pending(self, limit: int | None = None) -> int:
         """Deliver due rows (at most ``limit``), one attempt each; returns how many tried."""

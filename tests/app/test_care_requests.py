@@ -6,14 +6,16 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, insert, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from app.audit import AuditEntry
 from app.care_requests.models import WishedDelay
 from app.care_requests.service import deadline_of, expire_open_requests
 from app.competences.models import CatalogueItem, practitioner_items
+from app.config import Settings
 from app.events.models import StreamEvent
 from app.notifications.models import Notification
+from app.notifications.worker import NotificationWorker
 from app.professions import Profession
 from tests.app.care_request_scenarios import (
     RequestScenario,
@@ -237,3 +239,19 @@ def test_a_request_naming_a_competence_goes_to_the_physios_who_declared_it(
     url = f"/v1/care-requests/{posted.json()['id']}/accept"
     assert client.post(url, headers=other).status_code == 404
     assert client.post(url, headers=declared).status_code == 200
+
+
+def test_the_notifier_sweeps_expired_requests_once_a_minute(
+    client: TestClient,
+    session: Session,
+    session_factory: sessionmaker[Session],
+    clock: FrozenClock,
+) -> None:
+    setup = make_request_scenario(session)
+    _listen(client, setup.gp, "generaliste@example.org")
+    _posted(client, setup)
+    later = NOW + timedelta(hours=25)
+    worker = NotificationWorker(session_factory, Settings(run_jobs=False), clock=lambda: later)
+    assert worker.expire_requests() == 1
+    assert worker.expire_requests() == 0
+    assert len(_notices(session, "care_request_expired")) == 1
