@@ -64,6 +64,17 @@ def write_unread_notices(
         return messaging.enqueue_unread_notices(session, now=now, delay=delay)
 
 
+def expire_requests(sessions: sessionmaker[Session], *, now: datetime) -> int:
+    """Expire the open requests past their deadline and write their requesters' notices
+    (a write transaction only when one is due); returns how many expired."""
+    with sessions() as session, session.begin():
+        if not any_past_deadline(session, now):  # no write lock taken for nothing
+            return 0
+    with sessions() as session, session.begin():
+        declare_write_intent(session)
+        return expire_open_requests(session, now)
+
+
 class NotificationWorker:
     """Delivers due notifications and writes tomorrow's reminders, in a background thread
     (:meth:`start`) or step by step (:meth:`run_pending`, for tests and the CLI)."""
@@ -130,19 +141,13 @@ class NotificationWorker:
         return written
 
     def expire_requests(self) -> int:
-        """Expire the open requests past their deadline and write their requesters' notices,
-        at most every ``EXPIRE_EVERY`` (a write transaction only when one is due); returns
-        how many expired."""
+        """:func:`expire_requests`, at most every ``EXPIRE_EVERY``; returns how many
+        expired."""
         now = self._clock()
         if self._next_expiry is not None and now < self._next_expiry:
             return 0
         self._next_expiry = now + EXPIRE_EVERY
-        with self._sessions() as session, session.begin():
-            if not any_past_deadline(session, now):  # no write lock taken for nothing
-                return 0
-        with self._sessions() as session, session.begin():
-            declare_write_intent(session)
-            return expire_open_requests(session, now)
+        return expire_requests(self._sessions, now=now)
 
     def run_pending(self, limit: int | None = None) -> int:
         """Deliver due rows (at most ``limit``), one attempt each; returns how many tried."""

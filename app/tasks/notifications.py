@@ -1,4 +1,5 @@
-"""Notification delivery, reminders and unread-message notices as periodic tasks.
+"""Notification delivery, reminders, unread-message notices and the expiry of open
+requests as periodic tasks.
 
 Each tick is one task whatever the number of workers (procrastinate defers a periodic task
 once per tick). Reminders are written every five minutes: each CPTS gets them from its own
@@ -9,13 +10,19 @@ from datetime import UTC, datetime
 
 from procrastinate import JobContext
 
-from app.notifications.worker import NotificationWorker, write_reminders, write_unread_notices
+from app.notifications.worker import (
+    NotificationWorker,
+    expire_requests,
+    write_reminders,
+    write_unread_notices,
+)
 from app.tasks.app import queue
 from app.tasks.runtime import runtime_of
 
 DELIVERY_CRON = "* * * * * */10"
 REMINDERS_CRON = "*/5 * * * *"
 UNREAD_CRON = "* * * * *"
+EXPIRY_CRON = "* * * * *"
 
 
 def at(timestamp: int) -> datetime:
@@ -46,3 +53,11 @@ def unread_notices(context: JobContext, timestamp: int) -> int:
     """Notify referral messages left unread too long at the tick; returns how many."""
     runtime = runtime_of(context)
     return write_unread_notices(runtime.sessions, runtime.settings, now=at(timestamp))
+
+
+@queue.periodic(cron=EXPIRY_CRON)
+@queue.task(name="expire_open_requests", pass_context=True)
+def expire_open_requests(context: JobContext, timestamp: int) -> int:
+    """Expire the open requests past their deadline at the tick and tell each requester
+    once; returns how many."""
+    return expire_requests(runtime_of(context).sessions, now=at(timestamp))

@@ -229,6 +229,7 @@ def test_periodic_tasks_fire_at_their_ticks() -> None:
         "deliver_notifications": DAY // 10,
         "sweep_stale_jobs": DAY // 15,
         "write_unread_notices": DAY // 60,
+        "expire_open_requests": DAY // 60,
         "write_reminders": DAY // 300,
         "purge": 1,
     }
