@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.errors import Forbidden, Unauthorized, Unavailable, raises
+from app.observability.context import note_cpts
 from app.revocation import NOTICE, Freshness
 from app.users.models import ApiToken, Role, User
 
@@ -140,6 +141,7 @@ async def current_principal(
     if principal is None:  # a cached token costs no thread hop
         factory = request.app.state.session_factory
         principal = await run_in_threadpool(token_principal, cache, factory, token_hash)
+    note_cpts(principal.cpts_id)
     return principal
 
 

@@ -4,7 +4,8 @@ import argparse
 import importlib
 import logging
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import TypeVar
 
@@ -13,13 +14,15 @@ from sqlalchemy.orm import Session
 
 from app import schema
 from app.base import utcnow
-from app.config import get_settings
+from app.config import Settings, get_settings
 from app.cpts.schemas import CptsCreate
 from app.cpts.service import create_cpts
 from app.db import PoolLimits, check_connection_budget, make_engine, make_session_factory
 from app.demo import DemoTokens, demo_today, seed_demo
 from app.events.service import RETENTION
 from app.notifications.worker import NotificationWorker
+from app.observability.logs import setup_logging
+from app.observability.metrics import build_registry, multiprocess_directory, serve_metrics
 from app.retention import purge_expired
 from app.rotations.jobs import SolveFunction
 from app.tasks.worker import run_worker
@@ -58,8 +61,29 @@ def _migrate(_args: argparse.Namespace) -> None:
     _say("database schema is up to date")
 
 
+@contextmanager
+def _metrics_server(settings: Settings, *, host: str, workers: int) -> Iterator[None]:
+    """Serve ``/metrics`` on ``METRICS_PORT`` while the block runs (nothing when unset);
+    several worker processes share their counters through Prometheus's multiprocess mode."""
+    if settings.metrics_port is None:
+        yield
+        return
+    multiprocess = workers > 1
+    engine = make_engine(settings.database_url, limits=PoolLimits(size=1, overflow=0))
+    with ExitStack() as stack:
+        if multiprocess:
+            stack.enter_context(multiprocess_directory())
+        registry = build_registry(make_session_factory(engine), multiprocess=multiprocess)
+        server, _thread = serve_metrics(registry, host=host, port=settings.metrics_port)
+        stack.callback(engine.dispose)
+        stack.callback(server.server_close)
+        stack.callback(server.shutdown)
+        yield
+
+
 def _serve(args: argparse.Namespace) -> None:
     settings = get_settings()
+    setup_logging(level=settings.log_level, log_format=settings.log_format)
     if args.migrate:
         schema.upgrade(settings.database_url)
     try:
@@ -68,16 +92,20 @@ def _serve(args: argparse.Namespace) -> None:
         )
     except ValueError as exc:
         raise SystemExit(f"cpts-snp serve: {exc}") from None
-    uvicorn.run(
-        "app.main:create_app",
-        factory=True,
-        host=args.host or settings.host,
-        port=args.port or settings.port,
-        log_level=settings.log_level,
-        workers=args.workers,
-        timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS,
-        timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
-    )
+    host = args.host or settings.host
+    with _metrics_server(settings, host=host, workers=args.workers):
+        uvicorn.run(
+            "app.main:create_app",
+            factory=True,
+            host=host,
+            port=args.port or settings.port,
+            log_level=settings.log_level,
+            log_config=None,  # the app's JSON logging (app.observability.logs) applies
+            access_log=False,  # each request's line is the app's own, with its request id
+            workers=args.workers,
+            timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS,
+            timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
+        )
 
 
 def _notifier(_args: argparse.Namespace) -> None:

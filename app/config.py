@@ -21,6 +21,13 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    log_format: Literal["json", "text"] = Field(
+        default="json", description="json: one object per line; text: for a developer's terminal"
+    )
+    metrics_port: int | None = Field(
+        default=None, ge=1, le=65535, description="serve Prometheus /metrics here (off if unset)"
+    )
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024, description="larger bodies get 413")
     public_base_url: str = "http://127.0.0.1:8000"
     run_jobs: bool = True
     run_notifier: bool = True
@@ -67,6 +74,23 @@ class Settings(BaseSettings):
     )
     message_posts_per_window: int = Field(default=20, ge=1)
     message_rate_window_seconds: int = Field(default=60, ge=1)
+
+    rate_limit_window_seconds: int = Field(default=60, ge=1, le=3600)
+    rate_limit_search_per_token: int = Field(
+        default=600, ge=0, description="slot searches per token per window (0: no limit)"
+    )
+    rate_limit_booking_per_token: int = Field(
+        default=60, ge=0, description="booking requests per token per window (0: no limit)"
+    )
+    rate_limit_messages_per_token: int = Field(
+        default=300, ge=0, description="message route requests per token per window (0: none)"
+    )
+    rate_limit_feeds_per_ip: int = Field(
+        default=300, ge=0, description="calendar feed requests per IP per window (0: no limit)"
+    )
+    rate_limit_sync_seconds: float = Field(
+        default=1.0, gt=0, le=60, description="how often a process shares its counts"
+    )
 
     events_keepalive_seconds: float = Field(default=15.0, gt=0, le=300)
     events_streams_per_user: int = Field(default=5, ge=1, le=100)

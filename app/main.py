@@ -1,6 +1,5 @@
 """Application factory: settings, database, routers and error handling."""
 
-import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -35,6 +34,8 @@ from app.feeds.router import router as feeds_router
 from app.messaging.router import router as messaging_router
 from app.notifications.router import router as notifications_router
 from app.notifications.worker import NotificationWorker
+from app.observability.logs import setup_logging
+from app.observability.middleware import RequestMiddleware, RequestOptions
 from app.openapi import install_openapi
 from app.pharmacies.router import router as pharmacies_router
 from app.practitioners.router import router as practitioners_router
@@ -143,9 +144,12 @@ def configure(
     """Give ``app`` its settings and fresh state: empty caches, and the database (built from
     the settings at startup unless ``session_factory`` is given). Configuring an app again
     forgets all it held, so the tests configure one built app afresh for each test."""
-    logging.basicConfig(level=settings.log_level.upper())
+    setup_logging(level=settings.log_level, log_format=settings.log_format)
     app.state = State()
     app.state.settings = settings
+    app.state.request_options = RequestOptions(
+        max_body_bytes=settings.max_body_bytes, metrics=settings.metrics_port is not None
+    )
     app.state.own_database = session_factory is None
     app.state.open_slots = OpenSlotCache()
     app.state.feeds = FeedCache()
@@ -198,6 +202,7 @@ def build_app() -> FastAPI:
         redoc_url=None,
     )
     install_error_handlers(app)
+    app.add_middleware(RequestMiddleware)
     install_docs(app)
     install_openapi(app)
     for router in (  # the hot paths first: a request is matched against the routes in order

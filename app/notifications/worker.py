@@ -34,6 +34,7 @@ from app.notifications.delivery import (
     deliver,
 )
 from app.notifications.models import DeliveryStatus, Notification, NotificationChannel
+from app.observability.metrics import DELIVERIES
 
 logger = logging.getLogger(__name__)
 
@@ -199,13 +200,17 @@ class NotificationWorker:
 
     def _attempt(self, notification_id: int) -> None:
         error: DeliveryError | None = None
+        channel = "unknown"
         try:
-            deliver(self._outgoing(notification_id), settings=self._settings, now=self._clock())
+            outgoing = self._outgoing(notification_id)
+            channel = outgoing.kind.value
+            deliver(outgoing, settings=self._settings, now=self._clock())
         except DeliveryError as exc:
             error = exc
         except Exception as exc:
             logger.exception("notification %s: unexpected delivery error", notification_id)
             error = DeliveryError(f"{type(exc).__name__}: {exc}")
+        DELIVERIES.labels(channel, "sent" if error is None else "failed").inc()
         self._record(notification_id, error)
 
     def _record(self, notification_id: int, error: DeliveryError | None) -> None:

@@ -10,6 +10,7 @@ from app.auth import Coordinator, CurrentUser, Principal, require_roles
 from app.clock import NowDep
 from app.db import SessionDep, writes_on_read
 from app.errors import Conflict, Forbidden, NotFound, RuleViolation, error_responses
+from app.observability.metrics import BOOKINGS
 from app.pagination import Page, PageDep
 from app.referrals import service
 from app.referrals.models import Referral, ReferralStatus
@@ -96,6 +97,8 @@ def book_referral(
     )
     if replayed:
         response.headers["Idempotent-Replayed"] = "true"
+    else:
+        BOOKINGS.inc()
     return _full(session, referral)
 
 

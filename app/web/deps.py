@@ -20,6 +20,7 @@ from app.db import SessionDep, declare_write_intent, route_writes
 from app.errors import Forbidden, Unauthorized, retry_after
 from app.messaging import service as messaging
 from app.messaging.schemas import UnreadSummary
+from app.observability.context import note_cpts
 from app.signin import service
 from app.users.models import Role
 from app.web.templating import render
@@ -130,6 +131,7 @@ async def current_web_user(request: Request, session: SessionDep, now: NowDep) -
     if found is None:
         raise Unauthorized("this session has ended")
     web_user, last_seen_at = found
+    note_cpts(web_user.principal.cpts_id)
     if now - last_seen_at > TOUCH_EVERY:
         if route_writes(request):  # this request holds the write transaction already
             await run_in_threadpool(service.touch, session, session_id=web_user.session_id, now=now)
