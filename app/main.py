@@ -39,6 +39,7 @@ from app.observability.middleware import RequestMiddleware, RequestOptions
 from app.openapi import install_openapi
 from app.pharmacies.router import router as pharmacies_router
 from app.practitioners.router import router as practitioners_router
+from app.ratelimits.limiter import LimitSync, RateLimiter
 from app.referrals.router import router as referrals_router
 from app.revocation import EpochFile, Freshness, NotifyListener, epoch_path
 from app.rotations.jobs import JobRunner
@@ -154,6 +155,7 @@ def configure(
     app.state.open_slots = OpenSlotCache()
     app.state.feeds = FeedCache()
     app.state.principals = PrincipalCache()
+    app.state.limiter = RateLimiter.from_settings(settings)
     if session_factory is not None:
         _use_database(app, session_factory, PoolLimits.from_settings(settings), settings)
 
@@ -178,7 +180,14 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     notifier = _notifier(settings, background_factory)
     if notifier is not None:
         notifier.start()
+    limit_sync = None
+    if app.state.own_database:  # tests sync the limits themselves, on their transaction
+        interval = settings.rate_limit_sync_seconds
+        limit_sync = LimitSync(app.state.limiter, background_factory, interval=interval)
+        limit_sync.start()
     yield
+    if limit_sync is not None:
+        limit_sync.stop()
     if notifier is not None:
         notifier.stop()
     if runner is not None:

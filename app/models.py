@@ -13,6 +13,7 @@ from app.messaging.models import Message, ThreadRead
 from app.notifications.models import Notification, NotificationChannel
 from app.pharmacies.models import Pharmacy
 from app.practitioners.models import Practitioner, practitioner_sectors
+from app.ratelimits.models import RateCount
 from app.referrals.models import Referral
 from app.rotations.models import FairShare, Gap, Job, Rotation, RotationChange, Shift, SwapOffer
 from app.signin.models import SignInLink, SignInRequest, WebSession
@@ -40,6 +41,7 @@ __all__ = [
     "Practitioner",
     "Preference",
     "ProfessionSetting",
+    "RateCount",
     "Referral",
     "Rotation",
     "RotationChange",

@@ -4,7 +4,7 @@
 from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Query, Request, Response, status
 from fastapi.concurrency import run_in_threadpool
 
 from app.auth import Coordinator, CoordinatorOrPractitioner, hash_token
@@ -19,6 +19,8 @@ from app.feeds.models import FeedKind, FeedToken
 from app.feeds.schemas import CptsFeedCreate, FeedTokenIssued, FeedTokenPublic
 from app.pagination import Page, PageDep
 from app.professions import Profession
+from app.ratelimits.deps import per_ip
+from app.ratelimits.limiter import Family
 from app.types import EntityId
 
 router = APIRouter(tags=["calendar feeds"])
@@ -37,7 +39,11 @@ def feed_route(path: str, *, summary: str) -> Callable[[EndpointT], EndpointT]:
     def register(endpoint: EndpointT) -> EndpointT:
         for method, prefix in ((router.get, ""), (router.head, "Headers only: ")):
             method(
-                path, summary=prefix + summary, response_class=Response, responses=FEED_RESPONSES
+                path,
+                summary=prefix + summary,
+                response_class=Response,
+                responses=FEED_RESPONSES,
+                dependencies=[Depends(per_ip(Family.feeds))],
             )(endpoint)
         return endpoint
 

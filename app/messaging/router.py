@@ -4,7 +4,7 @@ and unread counts."""
 from collections.abc import Sequence
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, status
+from fastapi import APIRouter, Depends, Query, Request, status
 from sqlalchemy.orm import Session
 
 from app.auth import CurrentUser, Principal
@@ -23,10 +23,14 @@ from app.messaging.schemas import (
     UnreadSummary,
 )
 from app.pagination import Page, PageDep
+from app.ratelimits.deps import per_token
+from app.ratelimits.limiter import Family
 from app.types import CalendarDate, EntityId
 from app.users.models import Role
 
-router = APIRouter(prefix="/v1", tags=["messages"])
+router = APIRouter(
+    prefix="/v1", tags=["messages"], dependencies=[Depends(per_token(Family.messages))]
+)
 
 After = Annotated[EntityId | None, Query(description="only messages newer than this message id")]
 

@@ -12,6 +12,8 @@ from app.db import SessionDep, writes_on_read
 from app.errors import Conflict, Forbidden, NotFound, RuleViolation, error_responses
 from app.observability.metrics import BOOKINGS
 from app.pagination import Page, PageDep
+from app.ratelimits.deps import per_token
+from app.ratelimits.limiter import Family
 from app.referrals import service
 from app.referrals.models import Referral, ReferralStatus
 from app.referrals.schemas import (
@@ -79,6 +81,7 @@ def _full(session: Session, referral: Referral) -> ReferralPublic:
     response_model=ReferralPublic,
     status_code=status.HTTP_201_CREATED,
     responses=error_responses(NotFound, Conflict, service.SlotTaken, RuleViolation, Forbidden),
+    dependencies=[Depends(per_token(Family.booking))],
 )
 def book_referral(
     session: SessionDep,

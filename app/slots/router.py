@@ -16,6 +16,8 @@ from app.errors import Conflict, Forbidden, NotFound, RuleViolation, error_respo
 from app.pagination import Page, PageDep
 from app.practitioners.service import get_practitioner_for
 from app.professions import Profession
+from app.ratelimits.deps import per_token
+from app.ratelimits.limiter import Family
 from app.slots import service
 from app.slots.models import Slot
 from app.slots.schemas import ConsultationMode, SlotOffer, SlotPublic, SlotTimes
@@ -51,6 +53,7 @@ def parse_near(near: str | None) -> tuple[float, float] | None:
     summary="Find open slots (pharmacist, referring practitioner)",
     response_model=Page[SlotOffer],
     responses=error_responses(RuleViolation),
+    dependencies=[Depends(per_token(Family.search))],
 )
 async def find_slots(
     request: Request,

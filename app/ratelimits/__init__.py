@@ -1,0 +1,1 @@
+"""Rate limits shared by every process through the database (see ``limiter``)."""
