@@ -4,8 +4,8 @@ Routes list the errors they raise themselves (``responses=error_responses(...)``
 their dependencies raise — 401 without a valid token, 403 for the wrong role, 404 for a
 record out of reach — is declared once on each dependency with :func:`app.errors.raises`
 and added here to every operation that uses it, with 422 for bad input, 400 for an
-unreadable body and 409 on writes (a duplicate, or a row a concurrent request changed),
-all in the one error shape.
+unreadable body, 413 for a body over the size limit and 409 on writes (a duplicate, or a
+row a concurrent request changed), all in the one error shape.
 """
 
 from collections.abc import Callable, Iterator
@@ -22,6 +22,7 @@ from app.errors import DEPENDENCY_ERRORS, ErrorResponse
 REF_PREFIX = "#/components/schemas/"
 FRAMEWORK_SCHEMAS = ("HTTPValidationError", "ValidationError")
 BAD_INPUT = {422: "validation_error", 400: "bad_request"}
+TOO_LARGE = "content_too_large"
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
@@ -49,6 +50,7 @@ def route_errors(route: APIRoute | RouteContext) -> dict[int, str]:
         errors[422] = BAD_INPUT[422]
     if route.body_field is not None:
         errors[400] = BAD_INPUT[400]
+        errors[413] = TOO_LARGE  # past MAX_BODY_BYTES (app.observability.middleware)
     if WRITE_METHODS & set(route.methods or ()):
         errors.setdefault(409, "conflict")  # a duplicate, or a row a concurrent write changed
     return errors

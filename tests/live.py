@@ -79,11 +79,12 @@ def run_cli(*args: str, env: dict[str, str], cwd: Path) -> str:
 
 
 @contextmanager
-def serving(env: dict[str, str], cwd: Path) -> Iterator[str]:
-    """`cpts-snp serve` with ``env`` until the block ends; yields its base URL once ready."""
+def serving(env: dict[str, str], cwd: Path, *options: str) -> Iterator[str]:
+    """`cpts-snp serve` with ``env`` (and ``options``, e.g. ``--workers 2``) until the block
+    ends; yields its base URL once ready. Its output goes to ``cwd / "server.log"``."""
     base = f"http://127.0.0.1:{env['PORT']}"
     log = (cwd / "server.log").open("w")
-    server = subprocess.Popen([CLI, "serve"], env=env, cwd=cwd, stdout=log, stderr=log)
+    server = subprocess.Popen([CLI, "serve", *options], env=env, cwd=cwd, stdout=log, stderr=log)
     try:
         deadline = time.monotonic() + STARTUP_SECONDS
         while not _ready(base):

@@ -128,12 +128,19 @@ def send_webhook(
     }
     extensions = {"sni_hostname": target.sni_hostname} if target.sni_hostname else {}
     try:
-        with httpx.Client(timeout=timeout, trust_env=False, follow_redirects=False) as client:
-            response = client.post(target.url, content=body, headers=headers, extensions=extensions)
+        with (
+            httpx.Client(timeout=timeout, trust_env=False, follow_redirects=False) as client,
+            # Only the status matters: the answer's body is never read, so a receiver
+            # cannot hold the worker by sending one slowly, past the timeout per read.
+            client.stream(
+                "POST", target.url, content=body, headers=headers, extensions=extensions
+            ) as response,
+        ):
+            status = response.status_code
     except httpx.HTTPError as exc:
         raise DeliveryError(f"webhook unreachable: {type(exc).__name__}: {exc}") from exc
-    if not response.is_success:
-        raise DeliveryError(f"webhook answered HTTP {response.status_code}")
+    if not 200 <= status < 300:
+        raise DeliveryError(f"webhook answered HTTP {status}")
 
 
 def email_message(outgoing: Outgoing, *, sender: str, now: datetime) -> EmailMessage:

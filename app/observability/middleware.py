@@ -13,6 +13,7 @@ from typing import Any
 from app.errors import ErrorBody, ErrorResponse
 from app.observability.context import accepted_request_id, begin_request
 from app.observability.metrics import REQUEST_SECONDS, REQUESTS
+from app.openapi import TOO_LARGE
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -33,7 +34,7 @@ class BodyTooLarge(Exception):
 
 
 def _too_large_body(limit: int) -> bytes:
-    body = ErrorBody(code="content_too_large", message=f"the request body exceeds {limit} bytes")
+    body = ErrorBody(code=TOO_LARGE, message=f"the request body exceeds {limit} bytes")
     return ErrorResponse(error=body).model_dump_json().encode()
 
 

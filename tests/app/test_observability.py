@@ -5,6 +5,7 @@ import json
 import logging
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import httpx
 import pytest
@@ -20,8 +21,9 @@ from app.observability.logs import JsonFormatter
 from app.observability.metrics import build_registry, serve_metrics
 from tests.app.slot_scenarios import PATIENT
 from tests.conftest import configured_client
+from tests.databases import BACKENDS
 from tests.factories import make_open_slots, make_pharmacy_with_headers, make_territory
-from tests.live import free_port
+from tests.live import cli_env, database_url, free_port, serving
 
 MESSAGE_TEXT = "Le patient Dupont-Lagarde arrive avec son carnet"
 
@@ -192,3 +194,31 @@ def test_metrics_expose_the_named_series_after_requests(
     assert after["cpts_snp_jobs", frozenset({("state", "queued")})] == 0
     assert after["cpts_snp_job_queue_depth", frozenset()] == 0
     assert after["cpts_snp_job_duration_seconds_count", frozenset()] == 0
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_serve_with_two_workers_adds_up_their_metrics_and_logs_json(
+    backend: str, tmp_path: Path
+) -> None:
+    port, metrics_port = free_port(), free_port()
+    with database_url(backend, tmp_path) as url:
+        env = {**cli_env(url, port), "METRICS_PORT": str(metrics_port), "LOG_LEVEL": "info"}
+        with serving(env, tmp_path, "--workers", "2") as base, httpx.Client() as client:
+            for _ in range(20):  # new connections: the kernel spreads them over both workers
+                answer = client.get(f"{base}/healthz", headers={"Connection": "close"})
+                assert answer.headers["X-Request-ID"]
+            client.get(f"{base}/healthz", headers={"X-Request-ID": "live-check"})
+            scraped = httpx.get(f"http://127.0.0.1:{metrics_port}/metrics").text
+        log = (tmp_path / "server.log").read_text()
+    samples = {
+        (sample.name, frozenset(sample.labels.items())): sample.value
+        for family in text_string_to_metric_families(scraped)
+        for sample in family.samples
+    }
+    labels = frozenset({("route", "/healthz"), ("method", "GET"), ("status", "200")})
+    assert samples["cpts_snp_http_requests_total", labels] == 21
+    assert samples["cpts_snp_job_queue_depth", frozenset()] == 0
+    lines = [json.loads(line) for line in log.splitlines() if line.startswith("{")]
+    assert len({line.get("request_id") for line in lines if line["logger"] == "app.access"}) == 21
+    assert any(line.get("request_id") == "live-check" for line in lines)
+    assert not any(line.startswith("INFO:") for line in log.splitlines())  # uvicorn's own format

@@ -182,3 +182,21 @@ def test_counts_of_past_windows_are_purged_and_a_failed_sync_keeps_them(
 def test_a_budget_of_zero_turns_a_limit_off(clock: Clock) -> None:
     limiter = RateLimiter({Family.search: 0}, window_seconds=WINDOW, clock=clock)
     assert all(limiter.hit(Family.search, "token") is None for _ in range(1000))
+
+
+def test_openapi_documents_429_on_limited_routes_and_413_on_bodies(
+    limited: TestClient,
+) -> None:
+    paths = limited.get("/openapi.json").json()["paths"]
+    for path, method in (
+        ("/v1/slots", "get"),
+        ("/v1/referrals", "post"),
+        ("/v1/messages/unread", "get"),
+        ("/v1/referrals/{referral_id}/messages", "post"),
+        ("/ical/cpts/{token}.ics", "get"),
+        ("/ical/practitioners/{token}.ics", "head"),
+    ):
+        assert "429" in paths[path][method]["responses"], (path, method)
+    assert "429" not in paths["/v1/sectors"]["get"]["responses"]
+    assert "413" in paths["/v1/referrals"]["post"]["responses"]
+    assert "413" not in paths["/v1/slots"]["get"]["responses"]
