@@ -39,6 +39,10 @@ def _say(text: str) -> None:
 
 SHUTDOWN_GRACE_SECONDS = 5
 """On stop, requests still running after this long (open event streams) are cut."""
+WORKER_HEALTHCHECK_SECONDS = 60
+"""With ``--workers N``, how long uvicorn waits for a worker's answer before killing it. A
+new worker imports the whole app before it can answer: on a loaded host that took more
+than uvicorn's default of 5 s, and the workers were killed and restarted in a loop."""
 
 WORKER_HEALTHCHECK_SECONDS = 60
 """With ``--workers N``, how long uvicorn waits for a worker's answer before killing it as

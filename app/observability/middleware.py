@@ -129,6 +129,32 @@ class RequestMiddleware:
             _record(scope, info.cpts_id, state.status, started, metrics=options.metrics)
 
 
+class _Series:
+    """The labelled children of one (route, method, status), looked up once."""
+
+    __slots__ = ("count", "seconds")
+
+    def __init__(self, route: str, method: str, status: int) -> None:
+        self.seconds = REQUEST_SECONDS.labels(route, method)
+        self.count = REQUESTS.labels(route, method, str(status))
+
+    def observe(self, elapsed: float) -> None:
+        self.seconds.observe(elapsed)
+        self.count.inc()
+
+
+_SERIES: dict[tuple[str, str, int], _Series] = {}
+
+
+def _series(route: str, method: str, status: int) -> _Series:
+    """The series of one kind of answer (few: the route templates by methods by statuses)."""
+    key = (route, method, status)
+    found = _SERIES.get(key)
+    if found is None:
+        found = _SERIES[key] = _Series(route, method, status)
+    return found
+
+
 async def _refuse(send: Send, limit: int) -> None:
     body = _too_large_body(limit)
     headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
@@ -144,8 +170,7 @@ def _record(
     route = route_template(scope)
     method = scope["method"]
     if metrics:
-        REQUEST_SECONDS.labels(route, method).observe(elapsed)
-        REQUESTS.labels(route, method, str(status)).inc()
+        _series(route, method, status).observe(elapsed)
     if access_logger.isEnabledFor(logging.INFO):
         extra = {
             "method": method,
