@@ -2,7 +2,6 @@
 
 import argparse
 import importlib
-import logging
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
@@ -39,11 +38,6 @@ def _say(text: str) -> None:
 
 SHUTDOWN_GRACE_SECONDS = 5
 """On stop, requests still running after this long (open event streams) are cut."""
-WORKER_HEALTHCHECK_SECONDS = 60
-"""With ``--workers N``, how long uvicorn waits for a worker's answer before killing it. A
-new worker imports the whole app before it can answer: on a loaded host that took more
-than uvicorn's default of 5 s, and the workers were killed and restarted in a loop."""
-
 WORKER_HEALTHCHECK_SECONDS = 60
 """With ``--workers N``, how long uvicorn waits for a worker's answer before killing it as
 hung. Uvicorn's 5 s is shorter than a worker's start (importing the app) on a loaded host,
@@ -131,7 +125,7 @@ def _worker(args: argparse.Namespace) -> None:
         raise SystemExit(
             "cpts-snp worker: set JOB_BACKEND=procrastinate (PostgreSQL) to run jobs on workers"
         )
-    logging.basicConfig(level=settings.log_level.upper())
+    setup_logging(level=settings.log_level, log_format=settings.log_format)
     _say("worker running: solves, notifications and periodic tasks until interrupted")
     run_worker(settings, solve=_solve_function(args.solver) if args.solver else None)
     _say("worker stopped")

@@ -2,6 +2,8 @@
 
 import re
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 
@@ -39,6 +41,20 @@ def begin_request(request_id: str) -> RequestInfo:
     info = RequestInfo(request_id)
     _current.set(info)
     return info
+
+
+@contextmanager
+def carried_request(request_id: str | None) -> Iterator[None]:
+    """Within the block, ``request_id`` (that of the request which enqueued the work being
+    done, if any) is the current one: a worker's log lines carry it."""
+    if request_id is None:
+        yield
+        return
+    token = _current.set(RequestInfo(request_id))
+    try:
+        yield
+    finally:
+        _current.reset(token)
 
 
 def current_request() -> RequestInfo | None:

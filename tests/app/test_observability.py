@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.clock import get_now
 from app.config import Settings
 from app.observability import current_request_id
+from app.observability.context import carried_request
 from app.observability.logs import JsonFormatter
 from app.observability.metrics import build_registry, serve_metrics
 from tests.app.slot_scenarios import PATIENT
@@ -68,6 +69,18 @@ def test_request_id_is_echoed_when_sane_and_generated_otherwise(observed: TestCl
     errors = observed.get("/v1/slots", headers={"X-Request-ID": "on-error"})
     assert errors.status_code == 401 and errors.headers["X-Request-ID"] == "on-error"
     assert current_request_id() is None  # outside a request
+
+
+def test_work_done_for_a_request_logs_its_id(log_lines: io.StringIO) -> None:
+    worker_log = logging.getLogger("app.tasks.solve")
+    with carried_request("queued-by-1"):
+        worker_log.warning("solving")
+        assert current_request_id() == "queued-by-1"
+    with carried_request(None):
+        worker_log.warning("ticking")
+    lines = [json.loads(line) for line in log_lines.getvalue().splitlines()]
+    assert [line.get("request_id") for line in lines] == ["queued-by-1", None]
+    assert current_request_id() is None
 
 
 def test_logs_carry_route_status_request_id_and_no_secret(

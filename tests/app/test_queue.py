@@ -167,6 +167,21 @@ def test_a_solve_queued_through_the_api_is_run_by_a_worker_process(tmp_path: Pat
 
 
 @needs_postgres
+def test_a_queued_solve_carries_the_id_of_the_request_that_queued_it(tmp_path: Path) -> None:
+    with _queue_api(tmp_path) as (live, client, headers):
+        rotation_id = client.post("/v1/rotations", headers=headers, json=JANUARY).json()["id"]
+        queued = client.post(
+            f"/v1/rotations/{rotation_id}/solve",
+            headers={**headers, "X-Request-ID": "solve-42"},
+            json={"time_limit_s": 30},
+        )
+        assert queued.status_code == 202, queued.text
+        with live.sessions() as session:
+            args = session.scalars(text("SELECT args FROM procrastinate_jobs")).all()
+        assert args == [{"job_id": queued.json()["id"], "request_id": "solve-42"}]
+
+
+@needs_postgres
 def test_a_worker_killed_mid_solve_leaves_the_job_to_another_worker(tmp_path: Path) -> None:
     with _queue_api(tmp_path) as (live, client, headers):
         rotation_id, job_id = _queued_solve(client, headers)
