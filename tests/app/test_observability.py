@@ -168,6 +168,11 @@ def scrape(session_factory: sessionmaker[Session]) -> Samples:
     finally:
         server.shutdown()
         server.server_close()
+    return samples_of(text)
+
+
+def samples_of(text: str) -> Samples:
+    """The samples of a Prometheus text exposition, by name and labels."""
     return {
         (sample.name, frozenset(sample.labels.items())): sample.value
         for family in text_string_to_metric_families(text)
@@ -223,11 +228,7 @@ def test_serve_with_two_workers_adds_up_their_metrics_and_logs_json(
             client.get(f"{base}/healthz", headers={"X-Request-ID": "live-check"})
             scraped = httpx.get(f"http://127.0.0.1:{metrics_port}/metrics").text
         log = (tmp_path / "server.log").read_text()
-    samples = {
-        (sample.name, frozenset(sample.labels.items())): sample.value
-        for family in text_string_to_metric_families(scraped)
-        for sample in family.samples
-    }
+    samples = samples_of(scraped)
     labels = frozenset({("route", "/healthz"), ("method", "GET"), ("status", "200")})
     assert samples["cpts_snp_http_requests_total", labels] == 21
     assert samples["cpts_snp_job_queue_depth", frozenset()] == 0
