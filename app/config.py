@@ -47,6 +47,12 @@ class Settings(BaseSettings):
     db_wait_seconds: float = Field(default=2.0, gt=0, le=60)
     db_write_wait_seconds: float = Field(default=5.0, gt=0, le=60)
     db_write_queue: int = Field(default=1000, ge=0, le=100_000)
+    sqlite_synchronous: Literal["NORMAL", "FULL"] = Field(
+        default="NORMAL",
+        description="SQLite in WAL mode: NORMAL syncs the log to disk at checkpoints (a "
+        "committed write survives a crash of the process, the last ones may be lost on a "
+        "power cut or an OS crash); FULL syncs at every commit (survives both, slower)",
+    )
 
     smtp_host: str | None = None
     smtp_port: int = 587

@@ -32,15 +32,20 @@ READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 EndpointT = TypeVar("EndpointT", bound=Callable[..., Any])
 
 
+SQLITE_SYNCHRONOUS = ("NORMAL", "FULL")
+
+
 @dataclass(frozen=True)
 class PoolLimits:
-    """How many connections a process holds and how long a request waits for one."""
+    """How many connections a process holds, how long a request waits for one, and (SQLite)
+    how durable each commit is: ``FULL`` unless the deployment chose ``NORMAL``."""
 
     size: int = 5
     overflow: int = 10
     wait_seconds: float = 2.0
     write_wait_seconds: float = 5.0
     write_queue: int = 1000
+    sqlite_synchronous: str = "FULL"
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "PoolLimits":
@@ -51,6 +56,7 @@ class PoolLimits:
             wait_seconds=settings.db_wait_seconds,
             write_wait_seconds=settings.db_write_wait_seconds,
             write_queue=settings.db_write_queue,
+            sqlite_synchronous=settings.sqlite_synchronous,
         )
 
 
@@ -76,7 +82,7 @@ def normalise_url(url: str) -> str:
     return url
 
 
-def _sqlite_pragmas(busy_timeout_ms: int) -> Callable[[Any, Any], None]:
+def _sqlite_pragmas(busy_timeout_ms: int, synchronous: str) -> Callable[[Any, Any], None]:
     def enable(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy, not the sqlite3 module, emit BEGIN: savepoints then work as documented.
         dbapi_connection.isolation_level = None
@@ -84,6 +90,7 @@ def _sqlite_pragmas(busy_timeout_ms: int) -> Callable[[Any, Any], None]:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
+        cursor.execute(f"PRAGMA synchronous={synchronous}")
         cursor.close()
 
     return enable
@@ -121,7 +128,9 @@ def make_engine(url: str, *, limits: PoolLimits | None = None, **connect_args: A
         engine = create_engine(
             url, connect_args={"check_same_thread": False, **connect_args}, **pool
         )
-        event.listen(engine, "connect", _sqlite_pragmas(wait_ms))
+        if limits.sqlite_synchronous not in SQLITE_SYNCHRONOUS:
+            raise ValueError(f"SQLite synchronous must be one of {SQLITE_SYNCHRONOUS}")
+        event.listen(engine, "connect", _sqlite_pragmas(wait_ms, limits.sqlite_synchronous))
         event.listen(engine, "begin", _begin_sqlite_transaction)
         return engine
     engine = create_engine(
@@ -176,6 +185,17 @@ def is_sqlite(factory: sessionmaker[Session]) -> bool:
 def declare_write_intent(session: Session) -> None:
     """Tell the database this transaction will write (SQLite: BEGIN IMMEDIATE)."""
     session.connection(execution_options={WRITE_INTENT: True})
+
+
+def writer_sessions(factory: sessionmaker[Session]) -> sessionmaker[Session]:
+    """Sessions whose transaction is a writer's from its first statement (SQLite: BEGIN
+    IMMEDIATE), begun in the thread that does the request's work rather than in a round
+    trip of its own while the write lock is held. A factory bound to a connection (the
+    tests' transaction) is returned as it is: its transaction has already begun."""
+    bind = factory.kw["bind"]
+    if not isinstance(bind, Engine):
+        return factory
+    return sessionmaker(**{**factory.kw, "bind": bind.execution_options(**{WRITE_INTENT: True})})
 
 
 def writes_on_read(endpoint: EndpointT) -> EndpointT:
@@ -243,23 +263,20 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     The session does its database work in worker threads; a request that never touches
     the database (say, a search served from a cache) costs no thread hop for it.
     """
-    factory: sessionmaker[Session] = request.app.state.session_factory
     if not route_writes(request):
-        async with _session(factory, writes=False) as session:
+        async with _session(request.app.state.session_factory) as session:
             yield session
         return
     gate: WriteGate = request.app.state.write_gate
-    async with gate.turn(), _session(factory, writes=True) as session:
+    async with gate.turn(), _session(request.app.state.writer_sessions) as session:
         yield session
     await request.app.state.principals.after_commit(session)
 
 
 @asynccontextmanager
-async def _session(factory: sessionmaker[Session], *, writes: bool) -> AsyncIterator[Session]:
+async def _session(factory: sessionmaker[Session]) -> AsyncIterator[Session]:
     session = factory()
     try:
-        if writes:
-            await run_in_threadpool(declare_write_intent, session)
         yield session
         if session.in_transaction():
             await run_in_threadpool(session.commit)

@@ -24,6 +24,7 @@ from app.db import (
     make_engine,
     make_session_factory,
     write_gate,
+    writer_sessions,
 )
 from app.docs import install_docs
 from app.errors import install_error_handlers
@@ -106,6 +107,7 @@ def _use_database(
     if settings.uses_queue:
         send_jobs_to_workers(factory)
     app.state.session_factory = factory
+    app.state.writer_sessions = writer_sessions(factory)
     app.state.write_gate = write_gate(factory, limits)
 
 

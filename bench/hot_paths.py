@@ -59,6 +59,7 @@ token and one address, and the bench measures the cost of counting, not the refu
 BOOKING_SLOTS = 2000
 WRK_SCRIPT = Path(__file__).with_name("wrk.lua")
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+ENDPOINTS = frozenset({"search", "booking", "feed"})
 
 
 @dataclass(frozen=True)
@@ -228,6 +229,7 @@ class Run:
     connections: list[int]
     scratch: Path
     bare: dict[tuple[int, int], Point]
+    endpoints: frozenset[str] = ENDPOINTS
 
     def point(self, url: str, connections: int, headers: dict[str, str], **env: str) -> Point:
         """wrk against ``url`` with this run's settings."""
@@ -260,24 +262,27 @@ def measure(run: Run, url: str, targets: Targets, workers: int) -> list[str]:
         etag = {"If-None-Match": feed.headers["etag"]}
         for connections in run.connections:
             bare = run.bare_point(workers, connections)
-            slots = fresh_slots(url, targets.booking_cpts_id, run.scratch)
-            points = [
-                ("bare", bare, None),
-                ("search", run.point(api + SEARCH, connections, targets.search_headers), bare),
-                (
-                    "booking",
-                    run.point(
-                        api + "/v1/referrals",
-                        connections,
-                        targets.booking_headers,
-                        BOOKING_SLOTS=str(slots),
-                        BOOKING_RUN=uuid.uuid4().hex[:12],
-                    ),
-                    bare,
-                ),
-                ("feed 200", run.point(api + targets.feed_path, connections, {}), bare),
-                ("feed 304", run.point(api + targets.feed_path, connections, etag), bare),
-            ]
+            points: list[tuple[str, Point, Point | None]] = [("bare", bare, None)]
+            if "search" in run.endpoints:
+                search = run.point(api + SEARCH, connections, targets.search_headers)
+                points.append(("search", search, bare))
+            if "booking" in run.endpoints:
+                slots = fresh_slots(url, targets.booking_cpts_id, run.scratch)
+                booking = run.point(
+                    api + "/v1/referrals",
+                    connections,
+                    targets.booking_headers,
+                    BOOKING_SLOTS=str(slots),
+                    BOOKING_RUN=uuid.uuid4().hex[:12],
+                )
+                points.append(("booking", booking, bare))
+            if "feed" in run.endpoints:
+                points.append(
+                    ("feed 200", run.point(api + targets.feed_path, connections, {}), bare)
+                )
+                points.append(
+                    ("feed 304", run.point(api + targets.feed_path, connections, etag), bare)
+                )
             lines += [row(connections, name, point, versus) for name, point, versus in points]
     finally:
         for server in servers:
@@ -304,14 +309,28 @@ def main() -> None:
     parser.add_argument("--connections", type=int, nargs="+", default=[1, 4, 16, 64, 256])
     parser.add_argument("--postgres", default=DEFAULT_POSTGRES, help="'' skips PostgreSQL")
     parser.add_argument("--wrk-timeout", type=float, default=5.0, help="wrk's --timeout")
+    parser.add_argument(
+        "--endpoints", nargs="+", choices=sorted(ENDPOINTS), default=sorted(ENDPOINTS)
+    )
+    parser.add_argument(
+        "--workers", type=int, nargs="+", default=[1, 2], help="PostgreSQL's process counts"
+    )
     args = parser.parse_args()
     started = time.monotonic()
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="bench-http-") as scratch:
-        run = Run(ensure_wrk(), args.seconds, args.wrk_timeout, args.connections, Path(scratch), {})
+        run = Run(
+            ensure_wrk(),
+            args.seconds,
+            args.wrk_timeout,
+            args.connections,
+            Path(scratch),
+            {},
+            frozenset(args.endpoints),
+        )
         setups: list[tuple[str, str | None, list[int]]] = [("SQLite", None, [1])]
         if args.postgres:
-            setups.append(("PostgreSQL", args.postgres, [1, 2]))
+            setups.append(("PostgreSQL", args.postgres, args.workers))
         for name, database, worker_counts in setups:
             url, schema = bench_database(database, "bench-http-")
             try:

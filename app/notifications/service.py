@@ -46,6 +46,8 @@ def enqueue(
     channels = _enabled_channels(
         session, cpts_id=cpts_id, user_ids=set(user_ids), kinds={k.value for k in kinds}
     )
+    if not channels:
+        return 0
     done = set(
         session.scalars(
             select(Notification.channel_id).where(
@@ -113,7 +115,7 @@ def coordinator_users(session: Session, cpts_id: int) -> list[int]:
 
 
 def _zone(session: Session, cpts_id: int) -> ZoneInfo:
-    return ZoneInfo(session.get_one(Cpts, cpts_id).timezone)
+    return ZoneInfo(session.scalars(select(Cpts.timezone).where(Cpts.id == cpts_id)).one())
 
 
 def _digest(*parts: object) -> str:

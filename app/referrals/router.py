@@ -84,8 +84,8 @@ def _full(session: Session, referral: Referral) -> ReferralPublic:
     dependencies=[Depends(per_token(Family.booking))],
 )
 def book_referral(
-    session: SessionDep,
     user: Referrer,
+    session: SessionDep,
     now: NowDep,
     data: ReferralCreate,
     idempotency_key: IdempotencyKey,

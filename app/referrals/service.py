@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, Select, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from app import audit
 from app.auth import Principal
@@ -68,6 +68,7 @@ def _bookable_slot(session: Session, *, cpts: Cpts, data: ReferralCreate, now: d
         .join(Rotation, Rotation.id == Shift.rotation_id)
         .join(Practitioner, Practitioner.id == Slot.practitioner_id)
         .where(Slot.id == data.slot_id, Slot.cpts_id == cpts.id)
+        .options(lazyload(Practitioner.sectors))
         .with_for_update(of=Slot)
     ).first()
     if row is None:
@@ -141,7 +142,7 @@ def _take_slot(
     now: datetime,
 ) -> Referral:
     """Lock the slot, check it is still bookable, take it and add the referral."""
-    cpts = session.get_one(Cpts, principal.cpts_id)
+    cpts = session.get_one(Cpts, principal.cpts_id, options=[lazyload(Cpts.profession_settings)])
     slot = _bookable_slot(session, cpts=cpts, data=data, now=now)
     if slot.practitioner_id == principal.practitioner_id:
         raise RuleViolation("a practitioner cannot refer a patient to themself", field="slot_id")
@@ -262,6 +263,7 @@ def appointments(session: Session, *, referrals: Sequence[Referral]) -> dict[int
         .join(Slot, Slot.id == Referral.slot_id)
         .join(Practitioner, Practitioner.id == Referral.practitioner_id)
         .where(Referral.id.in_([r.id for r in referrals]))
+        .options(lazyload(Practitioner.sectors))
     )
     return {
         referral_id: Appointment(

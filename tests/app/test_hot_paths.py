@@ -174,3 +174,16 @@ def test_a_feed_is_served_from_its_rendered_copy_until_this_process_changes_it(
     assert after.status_code == 200
     assert f"réf. {booked.json()['id']}" in after.text
     assert "Patient orienté" not in before.text
+
+
+def test_a_booking_whose_token_is_not_cached_needs_one_connection_at_a_time(
+    served: Served,
+) -> None:
+    # The pool holds one connection: the token must be read before the booking's
+    # transaction takes it, not from a second connection while the write lock is held.
+    body = {"slot_id": served.slots[0], "patient": PATIENT, "reason_category": "acute_pain"}
+    with TestClient(served.app, raise_server_exceptions=False) as client:
+        headers = {**served.pharmacist, "Idempotency-Key": "first"}
+        response = client.post("/v1/referrals", headers=headers, json=body)
+    assert response.status_code == 201, response.text
+    assert response.json()["slot_id"] == served.slots[0]

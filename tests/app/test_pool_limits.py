@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import ValidationError
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 
@@ -29,8 +30,34 @@ def test_pool_size_and_overflow_come_from_the_settings(tight_engine: Engine) -> 
     assert tight_engine.pool._max_overflow == 0  # type: ignore[attr-defined]
     settings = Settings(db_pool_size=7, db_max_overflow=3, db_wait_seconds=0.5)
     assert PoolLimits.from_settings(settings) == PoolLimits(
-        size=7, overflow=3, wait_seconds=0.5, write_wait_seconds=5.0
+        size=7, overflow=3, wait_seconds=0.5, write_wait_seconds=5.0, sqlite_synchronous="NORMAL"
     )
+
+
+@pytest.mark.parametrize(("setting", "level"), [("NORMAL", 1), ("FULL", 2)])
+def test_sqlite_commits_are_as_durable_as_the_setting_says(
+    tmp_path: Path, setting: str, level: int
+) -> None:
+    limits = PoolLimits.from_settings(Settings(sqlite_synchronous=setting))
+    engine = make_engine(f"sqlite:///{tmp_path / 'any.db'}", limits=limits)
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA synchronous").scalar_one() == level
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar_one() == "wal"
+    engine.dispose()
+
+
+def test_tools_outside_the_api_commit_with_a_full_sync(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'any.db'}")
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA synchronous").scalar_one() == 2
+    engine.dispose()
+
+
+def test_an_unknown_sqlite_sync_level_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValidationError, match="sqlite_synchronous"):
+        Settings(sqlite_synchronous="OFF")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="synchronous"):
+        make_engine(f"sqlite:///{tmp_path / 'any.db'}", limits=PoolLimits(sqlite_synchronous="OFF"))
 
 
 def test_a_request_that_cannot_get_a_connection_in_time_answers_503(
