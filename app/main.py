@@ -56,6 +56,7 @@ from app.users.router import router as users_router
 from app.web import (
     coordination_build_pages,
     coordination_change_pages,
+    competence_pages,
     coordination_month_pages,
     directory_pages,
     indicator_pages,
@@ -246,6 +247,7 @@ def build_app() -> FastAPI:
         coordination_month_pages.router,
         coordination_build_pages.router,
         coordination_change_pages.router,
+        competence_pages.router,
         practitioner_admin_pages.router,
         territory_pages.router,
         user_admin_pages.router,

@@ -74,7 +74,7 @@ def _parse(
     return parse_model(model, values, errors, messages)
 
 
-def _attempt(
+def attempt(
     session: Session,
     write: Callable[[], T],
     errors: FormErrors,
@@ -134,10 +134,35 @@ def submit(
     data = _parse(model, values, spec.fields, errors)
     saved = None
     if data is not None:
-        saved = _attempt(
+        saved = attempt(
             session, lambda: write(data), errors, spec.refusals, default_field=spec.default_field
         )
     return Submitted(saved, _shown(values), errors)
+
+
+def edit_form(
+    request: Request,
+    *,
+    title: str,
+    action: str,
+    back: tuple[str, str],
+    fields: Sequence[Field],
+    values: dict[str, Any],
+    errors: FormErrors,
+) -> HTMLResponse:
+    """A coordinator's edit form (``coord_form.html``) going back to ``back`` (link, label);
+    422 when it shows refused fields."""
+    context = {
+        "title": title,
+        "action": action,
+        "submit": "Enregistrer",
+        "back": back[0],
+        "back_label": back[1],
+        "form_fields": fields,
+        "values": values,
+        "errors": errors,
+    }
+    return render(request, "coord_form.html", context, status=422 if errors else 200)
 
 
 def model_values(row: object, fields: Sequence[Field]) -> dict[str, Any]:

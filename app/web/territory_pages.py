@@ -2,7 +2,6 @@
 remove), sectors (search, add, edit, remove) and coverage rules (filter, add, change the
 number needed, remove). French errors beside each field; the API's services do the work."""
 
-from collections.abc import Sequence
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -29,6 +28,7 @@ from app.web.admin_forms import (
     ListPage,
     Submitted,
     choice_of,
+    edit_form,
     every,
     model_values,
     page_of,
@@ -143,29 +143,6 @@ def _with_sectors(session: Session, user: WebUser, spec: FormSpec, empty: Any) -
     return spec.offering("sector_id", _sector_choices(session, user.principal.cpts_id, empty))
 
 
-def _form(
-    request: Request,
-    *,
-    title: str,
-    action: str,
-    back: tuple[str, str],
-    fields: Sequence[Field],
-    values: dict[str, Any],
-    errors: FormErrors,
-) -> HTMLResponse:
-    context = {
-        "title": title,
-        "action": action,
-        "submit": "Enregistrer",
-        "back": back[0],
-        "back_label": back[1],
-        "form_fields": fields,
-        "values": values,
-        "errors": errors,
-    }
-    return render(request, "coord_form.html", context, status=422 if errors else 200)
-
-
 # Pharmacies
 
 
@@ -206,7 +183,7 @@ def _pharmacy_form(
     values: dict[str, Any],
     errors: FormErrors,
 ) -> HTMLResponse:
-    return _form(
+    return edit_form(
         request,
         title="Modifier la pharmacie" if pharmacy_id else "Ajouter une pharmacie",
         action=f"{PHARMACIES}/{pharmacy_id}/modifier" if pharmacy_id else f"{PHARMACIES}/nouvelle",
@@ -376,7 +353,7 @@ async def add_sector(
 def _sector_form(
     request: Request, sector_id: int, values: dict[str, Any], errors: FormErrors
 ) -> HTMLResponse:
-    return _form(
+    return edit_form(
         request,
         title="Modifier le secteur",
         action=f"{SECTORS}/{sector_id}/modifier",
