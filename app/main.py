@@ -54,9 +54,9 @@ from app.stats.router import router as stats_router
 from app.tasks.dispatch import send_jobs_to_workers
 from app.users.router import router as users_router
 from app.web import (
+    competence_pages,
     coordination_build_pages,
     coordination_change_pages,
-    competence_pages,
     coordination_month_pages,
     directory_pages,
     indicator_pages,
