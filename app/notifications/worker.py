@@ -35,6 +35,7 @@ from app.notifications.delivery import (
 )
 from app.notifications.models import DeliveryStatus, Notification, NotificationChannel
 from app.observability.metrics import DELIVERIES
+from app.retention import purge_expired
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +43,7 @@ LEASE = timedelta(minutes=5)
 REMINDER_EVERY = timedelta(minutes=5)
 UNREAD_EVERY = timedelta(minutes=1)
 EXPIRE_EVERY = timedelta(minutes=1)
+PURGE_EVERY = timedelta(hours=1)
 BATCH = 50
 
 PENDING, SENDING = DeliveryStatus.pending.value, DeliveryStatus.sending.value
@@ -76,6 +78,15 @@ def expire_requests(sessions: sessionmaker[Session], *, now: datetime) -> int:
         return expire_open_requests(session, now)
 
 
+def purge(sessions: sessionmaker[Session], *, now: datetime) -> int:
+    """Blank patient identities past their retention and drop old live events, as the
+    workers' nightly task does; returns how many referrals and requests were purged."""
+    with sessions() as session, session.begin():
+        declare_write_intent(session)
+        referrals, requests, _events = purge_expired(session, now=now)
+        return referrals + requests
+
+
 class NotificationWorker:
     """Delivers due notifications and writes tomorrow's reminders, in a background thread
     (:meth:`start`) or step by step (:meth:`run_pending`, for tests and the CLI)."""
@@ -95,6 +106,7 @@ class NotificationWorker:
         self._next_reminders: datetime | None = None
         self._next_unread: datetime | None = None
         self._next_expiry: datetime | None = None
+        self._next_purge: datetime | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -116,6 +128,7 @@ class NotificationWorker:
                 self.write_reminders()
                 self.write_unread_notices()
                 self.expire_requests()
+                self.purge()
                 self.release_stale()
                 self.run_pending()
             except Exception:
@@ -149,6 +162,15 @@ class NotificationWorker:
             return 0
         self._next_expiry = now + EXPIRE_EVERY
         return expire_requests(self._sessions, now=now)
+
+    def purge(self) -> int:
+        """:func:`purge`, at most every ``PURGE_EVERY`` (in-process, so a lone SQLite
+        service needs no outside cron); returns how many identities were blanked."""
+        now = self._clock()
+        if self._next_purge is not None and now < self._next_purge:
+            return 0
+        self._next_purge = now + PURGE_EVERY
+        return purge(self._sessions, now=now)
 
     def run_pending(self, limit: int | None = None) -> int:
         """Deliver due rows (at most ``limit``), one attempt each; returns how many tried."""

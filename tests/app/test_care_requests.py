@@ -194,6 +194,22 @@ def test_identity_is_purged_after_the_retention_period(
     assert after["patient_birth_year"] == 1984 and after["status"] == "expired"
 
 
+def test_the_in_process_notifier_purges_identities_past_retention(
+    client: TestClient,
+    session: Session,
+    session_factory: sessionmaker[Session],
+    clock: FrozenClock,
+) -> None:
+    setup = make_request_scenario(session)
+    posted = _posted(client, setup)
+    later = NOW + timedelta(days=32)
+    worker = NotificationWorker(session_factory, Settings(run_jobs=False), clock=lambda: later)
+    assert worker.purge() == 1
+    clock.now = later
+    after = client.get(f"/v1/care-requests/{posted['id']}", headers=setup.gp).json()
+    assert after["patient_display_name"] is None and after["patient_phone"] is None
+
+
 def test_practitioners_of_the_profession_get_a_live_event_when_one_is_posted(
     client: TestClient, session: Session, clock: FrozenClock
 ) -> None:
