@@ -27,6 +27,7 @@ SLOTS = 10
 SAME_KEY = 50
 REVOCATIONS = 15
 ANSWER_WITHIN_SECONDS = 60.0
+NO_BOOKING_LIMIT = {"RATE_LIMIT_BOOKING_PER_TOKEN": "0"}  # a burst of one token, on purpose
 
 
 def _pharmacist_with_slots(live: LiveDatabase, count: int) -> tuple[dict[str, str], list[int]]:
@@ -80,7 +81,7 @@ def test_a_burst_on_one_slot_has_one_winner_and_every_other_answer_is_honest(
     live: LiveDatabase,
 ) -> None:
     headers, (slot,) = _pharmacist_with_slots(live, 1)
-    with served(live) as base:
+    with served(live, **NO_BOOKING_LIMIT) as base:
         responses = asyncio.run(
             _book_at_once(base, headers, [(slot, f"burst-{n}") for n in range(BURST)])
         )
@@ -93,7 +94,7 @@ def test_a_burst_on_one_slot_has_one_winner_and_every_other_answer_is_honest(
 def test_a_burst_over_many_slots_never_books_one_twice(live: LiveDatabase) -> None:
     headers, slots = _pharmacist_with_slots(live, SLOTS)
     bookings = [(slots[n % SLOTS], f"spread-{n}") for n in range(BURST)]
-    with served(live) as base:
+    with served(live, **NO_BOOKING_LIMIT) as base:
         responses = asyncio.run(_book_at_once(base, headers, bookings))
     _assert_honest(responses)
     winners = Counter(r.json()["slot_id"] for r in responses if r.status_code == 201)
