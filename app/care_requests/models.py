@@ -80,6 +80,9 @@ class CareRequest(IdMixin, TenantMixin, TimestampMixin, Base):
     )
     act: Mapped[str] = mapped_column(String(200))
     equipment: Mapped[str | None] = mapped_column(String(200))
+    equipment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("catalogue_items.id", ondelete="SET NULL")
+    )
     home_visit: Mapped[bool]
     commune_insee: Mapped[str] = mapped_column(String(5))
     wished_delay: Mapped[str] = mapped_column(String(8))

@@ -1,13 +1,13 @@
 """Who hears of an open request: the requester through the outbox (accepted, expired), the
-practitioners of its profession through live events (posted, taken, closed)."""
+practitioners it is offered to (``matching``) through live events (posted, taken, closed)."""
 
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.care_requests.matching import offered_to
 from app.care_requests.models import CareRequest
-from app.competences.models import practitioner_items
 from app.cpts.models import Cpts
 from app.events.service import publish
 from app.notifications import messages
@@ -28,25 +28,9 @@ def requester_users(session: Session, request: CareRequest) -> list[int]:
     return list(session.scalars(select(User.id).where(User.active.is_(True), condition)))
 
 
-def offered_to(cpts_id: int, profession: str, competence_id: int | None) -> Select[int]:
-    """The practitioners a request goes to: the CPTS's active practitioners of its
-    profession who declared its competence, if it names one."""
-    query = select(Practitioner.id).where(
-        Practitioner.cpts_id == cpts_id,
-        Practitioner.profession == profession,
-        Practitioner.active.is_(True),
-    )
-    if competence_id is not None:
-        declared = select(practitioner_items.c.practitioner_id).where(
-            practitioner_items.c.item_id == competence_id
-        )
-        query = query.where(Practitioner.id.in_(declared))
-    return query
-
-
 def _offered_to(session: Session, request: CareRequest) -> list[int]:
     """The active users of the practitioners the request is offered to."""
-    practitioners = offered_to(request.cpts_id, request.profession, request.competence_id)
+    practitioners = offered_to(session, request)
     query = select(User.id).where(
         User.cpts_id == request.cpts_id,
         User.active.is_(True),

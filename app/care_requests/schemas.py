@@ -16,6 +16,7 @@ CARE_REQUEST_EXAMPLE: JsonDict = {
     "profession": "physio",
     "act": "kinésithérapie respiratoire (bronchiolite)",
     "equipment": None,
+    "equipment_id": None,
     "home_visit": True,
     "commune_insee": "69259",
     "wished_delay": "today",
@@ -44,7 +45,16 @@ class CareRequestCreate(BaseModel):
         min_length=1, max_length=200, description="the act or competence needed, in words"
     )
     equipment: Text | None = Field(default=None, min_length=1, max_length=200)
-    home_visit: bool = False
+    equipment_id: EntityId | None = Field(
+        default=None,
+        description="an equipment item of the CPTS's catalogue: then only the practitioners "
+        "who declared it see the request",
+    )
+    home_visit: bool = Field(
+        default=False,
+        description="a home visit: then only the practitioners who visit at home and list "
+        "``commune_insee`` among their zone's communes see the request",
+    )
     commune_insee: InseeCode = Field(description="INSEE code of the patient's commune")
     wished_delay: WishedDelay
     patient: Patient
@@ -61,6 +71,7 @@ ANONYMOUS_EXAMPLE: JsonDict = {
     "competence_id": None,
     "act": "kinésithérapie respiratoire (bronchiolite)",
     "equipment": None,
+    "equipment_id": None,
     "home_visit": True,
     "commune_insee": "69259",
     "wished_delay": "today",
@@ -92,6 +103,7 @@ class CareRequestAnonymous(BaseModel):
     competence_id: int | None
     act: str
     equipment: str | None
+    equipment_id: int | None
     home_visit: bool
     commune_insee: str
     wished_delay: WishedDelay

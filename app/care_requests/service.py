@@ -14,9 +14,10 @@ from sqlalchemy.orm import Session
 from app import audit
 from app.auth import Principal
 from app.care_requests import notices
+from app.care_requests.matching import offered_requests
 from app.care_requests.models import CareRequest, CareRequestStatus, WishedDelay
 from app.care_requests.schemas import CareRequestCreate
-from app.competences.models import CatalogueItem, ItemKind, practitioner_items
+from app.competences.models import CatalogueItem, ItemKind
 from app.cpts.models import Cpts
 from app.errors import Conflict, DomainError, Forbidden, NotFound, RuleViolation
 from app.pagination import PageParams, paginate
@@ -86,18 +87,22 @@ def _audit(
     )
 
 
-def _check_competence(session: Session, *, cpts_id: int, data: CareRequestCreate) -> None:
-    item = session.get(CatalogueItem, data.competence_id)
+def _check_item(session: Session, *, cpts_id: int, data: CareRequestCreate, kind: ItemKind) -> None:
+    """The competence (of the request's profession) or equipment item the request names
+    is in the CPTS's catalogue; 422 naming the field otherwise."""
+    field = f"{kind.value}_id"
+    item_id = getattr(data, field)
+    item = session.get(CatalogueItem, item_id)
+    profession = data.profession.value if kind == ItemKind.competence else None
     if (
         item is None
         or item.cpts_id != cpts_id
-        or item.kind != ItemKind.competence.value
-        or item.profession != data.profession.value
+        or item.kind != kind.value
+        or item.profession != profession
     ):
+        what = f"a {profession} competence" if profession else "an equipment item"
         raise RuleViolation(
-            f"competence {data.competence_id} is not a {data.profession.value} competence "
-            "of this CPTS's catalogue",
-            field="competence_id",
+            f"{kind.value} {item_id} is not {what} of this CPTS's catalogue", field=field
         )
 
 
@@ -121,7 +126,9 @@ def post_request(
         return previous, True
     cpts = session.get_one(Cpts, principal.cpts_id)
     if data.competence_id is not None:
-        _check_competence(session, cpts_id=cpts.id, data=data)
+        _check_item(session, cpts_id=cpts.id, data=data, kind=ItemKind.competence)
+    if data.equipment_id is not None:
+        _check_item(session, cpts_id=cpts.id, data=data, kind=ItemKind.equipment)
     request = CareRequest(
         cpts_id=cpts.id,
         pharmacy_id=principal.pharmacy_id,
@@ -133,6 +140,7 @@ def post_request(
         competence_id=data.competence_id,
         act=data.act,
         equipment=data.equipment,
+        equipment_id=data.equipment_id,
         home_visit=data.home_visit,
         commune_insee=data.commune_insee,
         wished_delay=data.wished_delay.value,
@@ -151,29 +159,20 @@ def post_request(
     return request, False
 
 
-def visible_requests(principal: Principal) -> Select[CareRequest]:
+def visible_requests(session: Session, principal: Principal) -> Select[CareRequest]:
     """The requests a caller may see: a pharmacy's own; a practitioner's own, those they
-    accepted and those offered to them (their profession, and the competence they declared
-    when the request names one); all of the CPTS for the coordinator
-    (without identity)."""
+    accepted and those offered to them (``matching``: profession, declared competence and
+    equipment, home-visit zone); all of the CPTS for the coordinator (without identity)."""
     query = select(CareRequest).where(CareRequest.cpts_id == principal.cpts_id)
     if principal.role == Role.pharmacist:
         return query.where(CareRequest.pharmacy_id == principal.pharmacy_id)
     if principal.role == Role.practitioner:
-        me = principal.practitioner_id
-        profession = select(Practitioner.profession).where(Practitioner.id == me)
-        declared = select(practitioner_items.c.item_id).where(
-            practitioner_items.c.practitioner_id == me
-        )
-        offered = and_(
-            CareRequest.profession == profession.scalar_subquery(),
-            or_(CareRequest.competence_id.is_(None), CareRequest.competence_id.in_(declared)),
-        )
+        me = session.get_one(Practitioner, principal.practitioner_id)
         return query.where(
             or_(
-                offered,
-                CareRequest.requester_practitioner_id == principal.practitioner_id,
-                CareRequest.accepted_by_practitioner_id == principal.practitioner_id,
+                offered_requests(session, me),
+                CareRequest.requester_practitioner_id == me.id,
+                CareRequest.accepted_by_practitioner_id == me.id,
             )
         )
     return query
@@ -207,7 +206,9 @@ def sees_identity(principal: Principal, request: CareRequest) -> bool:
 
 def get_request(session: Session, *, principal: Principal, request_id: int) -> CareRequest:
     """One request the caller may see (404 otherwise), audited as a read."""
-    request = session.scalar(visible_requests(principal).where(CareRequest.id == request_id))
+    request = session.scalar(
+        visible_requests(session, principal).where(CareRequest.id == request_id)
+    )
     if request is None:
         raise NotFound(f"request {request_id} not found")
     _audit(session, principal, "read", request)
@@ -237,7 +238,7 @@ def list_requests(
 ) -> tuple[list[CareRequest], int]:
     """A page of the requests the caller may see, soonest deadline first (``mine``: only
     those they posted); audited as one read."""
-    query = visible_requests(principal).order_by(CareRequest.deadline, CareRequest.id)
+    query = visible_requests(session, principal).order_by(CareRequest.deadline, CareRequest.id)
     if status is not None:
         query = query.where(_status_is(status, now))
     if mine:

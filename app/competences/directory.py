@@ -18,7 +18,7 @@ from app.practitioners.models import Practitioner
 from app.rotations.models import Shift
 from app.rotations.oncall import full_name, published_shifts
 from app.slots.schemas import ConsultationMode
-from app.slots.search import modes_of, zone_covers
+from app.slots.search import insee_codes, modes_of, zone_covers
 from app.users.models import Role
 
 
@@ -109,7 +109,7 @@ def search_directory(
             (query.commune is None and query.near is None)
             or zone_covers(
                 practitioner,
-                {c["insee_code"] for c in practitioner.zone_communes},
+                insee_codes(practitioner.zone_communes),
                 commune=query.commune,
                 position=query.near,
             )

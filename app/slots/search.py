@@ -130,6 +130,11 @@ def distance_km(a: tuple[float, float], b: tuple[float, float]) -> float:
     return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(h))
 
 
+def insee_codes(zone_communes: list[dict[str, str]] | None) -> frozenset[str]:
+    """The INSEE codes of a practitioner's zone communes, as stored (code and name)."""
+    return frozenset(commune["insee_code"] for commune in zone_communes or [])
+
+
 def zone_covers(
     place: "OfferRow | Practitioner",
     communes: Collection[str],
@@ -229,7 +234,7 @@ def take_snapshot(session: Session, *, cpts_id: int, now: datetime) -> Snapshot:
     offer_rows = tuple(
         OfferRow(
             **dict(zip(OFFERED_FIELDS, row, strict=False)),
-            zone_communes=frozenset(commune["insee_code"] for commune in row[-2] or []),
+            zone_communes=insee_codes(row[-2]),
             zone_radius_km=row[-1],
             item_ids=frozenset(items.get(row[5], ())),
         )

@@ -7,6 +7,7 @@ import httpx
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from app.practitioners.models import Practitioner
 from app.professions import Profession
 from app.users.models import Role
 from tests.app.slot_scenarios import PATIENT
@@ -16,6 +17,9 @@ from tests.factories import (
     make_territory,
     make_user_headers,
 )
+
+HOME_COMMUNE = {"insee_code": "69259", "name": "Vénissieux"}
+"""Where ``REQUEST``'s patient lives: the scenario's physios and nurse visit there."""
 
 REQUEST = {
     "profession": "physio",
@@ -56,6 +60,14 @@ def practitioner_with_headers(
     return practitioner.id, headers
 
 
+def visits_at_home(session: Session, practitioner_id: int, *communes: dict[str, str]) -> None:
+    """The practitioner visits patients at home in exactly ``communes`` (none: no zone)."""
+    practitioner = session.get_one(Practitioner, practitioner_id)
+    practitioner.home_visits = True
+    practitioner.zone_communes = list(communes)
+    session.flush()
+
+
 def make_request_scenario(
     session: Session, *, physios: int = 2, name: str = "CPTS Demandes"
 ) -> RequestScenario:
@@ -72,9 +84,11 @@ def make_request_scenario(
         )
         for n in range(physios)
     ]
-    _, nurse = practitioner_with_headers(
+    nurse_id, nurse = practitioner_with_headers(
         session, cpts_id=cpts_id, profession=Profession.nurse, last_name="Infirmière"
     )
+    for practitioner_id in [*(p for p, _ in answering), nurse_id]:
+        visits_at_home(session, practitioner_id, HOME_COMMUNE)
     session.commit()
     return RequestScenario(
         cpts_id=cpts_id,

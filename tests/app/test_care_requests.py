@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.audit import AuditEntry
@@ -16,12 +16,15 @@ from app.config import Settings
 from app.events.models import StreamEvent
 from app.notifications.models import Notification
 from app.notifications.worker import NotificationWorker
+from app.practitioners.models import Practitioner
 from app.professions import Profession
+from app.users.models import User
 from tests.app.care_request_scenarios import (
     RequestScenario,
     make_request_scenario,
     post_request,
     practitioner_with_headers,
+    visits_at_home,
 )
 from tests.conftest import FrozenClock
 
@@ -226,6 +229,18 @@ def test_practitioners_of_the_profession_get_a_live_event_when_one_is_posted(
     assert kinds == 3  # the two physios and the GP who posted; no nurse
 
 
+def _only_the_first_physio_takes_it(
+    client: TestClient, setup: RequestScenario, request_id: int
+) -> None:
+    """The request is listed for the first physio only; the second's acceptance is 404."""
+    declared, other = setup.physios
+    assert client.get("/v1/care-requests?status=open", headers=declared).json()["total"] == 1
+    assert client.get("/v1/care-requests?status=open", headers=other).json()["total"] == 0
+    url = f"/v1/care-requests/{request_id}/accept"
+    assert client.post(url, headers=other).status_code == 404
+    assert client.post(url, headers=declared).status_code == 200
+
+
 def test_a_request_naming_a_competence_goes_to_the_physios_who_declared_it(
     client: TestClient, session: Session, clock: FrozenClock
 ) -> None:
@@ -247,14 +262,69 @@ def test_a_request_naming_a_competence_goes_to_the_physios_who_declared_it(
     wrong = post_request(client, setup.gp, competence_id=respiratory.id, profession="nurse")
     assert wrong.status_code == 422
     assert wrong.json()["error"]["fields"][0]["field"] == "competence_id"
-    posted = post_request(client, setup.gp, competence_id=respiratory.id)
-    assert posted.status_code == 201 and posted.json()["competence_id"] == respiratory.id
-    declared, other = setup.physios
-    assert client.get("/v1/care-requests?status=open", headers=declared).json()["total"] == 1
-    assert client.get("/v1/care-requests?status=open", headers=other).json()["total"] == 0
-    url = f"/v1/care-requests/{posted.json()['id']}/accept"
-    assert client.post(url, headers=other).status_code == 404
-    assert client.post(url, headers=declared).status_code == 200
+    posted = _posted(client, setup, competence_id=respiratory.id)
+    assert posted["competence_id"] == respiratory.id
+    _only_the_first_physio_takes_it(client, setup, posted["id"])
+
+
+def _posted_to(session: Session) -> set[int | None]:
+    """The practitioners (of the users) who got a ``care_request.posted`` live event."""
+    return set(
+        session.scalars(
+            select(User.practitioner_id)
+            .join(StreamEvent, StreamEvent.user_id == User.id)
+            .where(StreamEvent.kind == "care_request.posted")
+        )
+    )
+
+
+def test_a_home_visit_request_goes_only_to_the_physios_whose_zone_lists_its_commune(
+    client: TestClient, session: Session, clock: FrozenClock
+) -> None:
+    setup = make_request_scenario(session)
+    listed, elsewhere = setup.physios
+    outside = session.get_one(Practitioner, setup.physio_ids[1])
+    visits_at_home(session, outside.id, {"insee_code": "69199", "name": "Saint-Fons"})
+    outside.latitude, outside.longitude, outside.zone_radius_km = 45.7, 4.88, 30.0
+    session.commit()
+    home = _posted(client, setup)  # a home visit in Vénissieux (69259)
+    assert _posted_to(session) == {setup.physio_ids[0], setup.gp_id}
+    assert client.get("/v1/care-requests?status=open", headers=elsewhere).json()["total"] == 0
+    url = f"/v1/care-requests/{home['id']}"
+    assert client.get(url, headers=elsewhere).status_code == 404
+    assert client.post(f"{url}/accept", headers=elsewhere).status_code == 404
+    assert client.get("/v1/care-requests?status=open", headers=listed).json()["total"] == 1
+    at_practice = _posted(client, setup, key="request-2", home_visit=False)
+    seen = client.get("/v1/care-requests?status=open", headers=elsewhere).json()
+    assert [r["id"] for r in seen["items"]] == [at_practice["id"]]
+    assert client.post(f"{url}/accept", headers=listed).status_code == 200
+
+
+def test_a_request_naming_equipment_goes_to_the_physios_who_declared_it(
+    client: TestClient, session: Session, clock: FrozenClock
+) -> None:
+    setup = make_request_scenario(session)
+    items = {
+        item.kind: item
+        for item in session.scalars(
+            select(CatalogueItem).where(
+                CatalogueItem.cpts_id == setup.cpts_id,
+                or_(CatalogueItem.profession == "physio", CatalogueItem.profession.is_(None)),
+            )
+        )
+    }
+    equipment, competence = items["equipment"], items["competence"]
+    session.execute(
+        insert(practitioner_items).values(practitioner_id=setup.physio_ids[0], item_id=equipment.id)
+    )
+    session.commit()
+    wrong = post_request(client, setup.gp, equipment_id=competence.id)
+    assert wrong.status_code == 422
+    assert wrong.json()["error"]["fields"][0]["field"] == "equipment_id"
+    posted = _posted(client, setup, equipment_id=equipment.id)
+    assert posted["equipment_id"] == equipment.id
+    assert _posted_to(session) == {setup.physio_ids[0], setup.gp_id}
+    _only_the_first_physio_takes_it(client, setup, posted["id"])
 
 
 def test_the_notifier_sweeps_expired_requests_once_a_minute(
