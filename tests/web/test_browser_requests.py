@@ -9,6 +9,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect
 from app.professions import Profession
 from app.slots.search import slots_changed
 from app.users.models import Role
+from tests.app.care_request_scenarios import HOME_COMMUNE, visits_at_home
 from tests.factories import make_open_slots, make_practitioner
 from tests.web.browser import check_page
 from tests.web.live import START, Live
@@ -52,6 +53,8 @@ def test_gp_books_a_physio_slot_then_a_physio_accepts_the_gps_request(
             session, cpts_id=live.cpts_id, profession=Profession.physio, last_name="Kiné"
         )
         physio_id = physio.id
+        visits_at_home(session, physio_id, HOME_COMMUNE)  # the request is a home visit there
+        session.commit()
     slots_changed(live.cpts_id)
     gp = _signed_in(context, live, live.gp_ids[0], "dr.referent@cabinet.example")
 
