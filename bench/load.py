@@ -125,7 +125,8 @@ def serve(url: str, workers: int, port: int, *, backend: str, solves: bool) -> s
         env["RUN_JOBS"] = "true" if solves else "false"
     ensure_free(port)
     command = [cli(), "serve", "--no-migrate", "--host", HOST, "--port", str(port)]
-    return start([*command, "--workers", str(workers)], env, f"http://{HOST}:{port}/readyz")
+    # liveness, not readiness: no worker heart-beats in the national database
+    return start([*command, "--workers", str(workers)], env, f"http://{HOST}:{port}/healthz")
 
 
 class Solving:
