@@ -2,11 +2,15 @@
 
 import os
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session, sessionmaker
 
-from app.db import make_engine
+from app.db import make_engine, make_session_factory
+from app.schema import upgrade
 
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
 BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
@@ -35,3 +39,16 @@ def drop_database(engine: Engine, schema: str | None) -> None:
     with admin.begin() as conn:
         conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
     admin.dispose()
+
+
+@contextmanager
+def migrated_database(backend: str, tmp_dir: Path) -> Iterator[sessionmaker[Session]]:
+    """A fresh database built by the migrations, for tests that commit for real; yields its
+    session factory and removes the database afterwards."""
+    engine, schema = fresh_database(backend, tmp_dir)
+    try:
+        with engine.begin() as conn:
+            upgrade(connection=conn)
+        yield make_session_factory(engine)
+    finally:
+        drop_database(engine, schema)

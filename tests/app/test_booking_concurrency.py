@@ -12,14 +12,12 @@ from sqlalchemy import func, select
 
 from app.clock import get_now
 from app.config import Settings
-from app.db import make_session_factory
 from app.main import create_app
 from app.referrals.models import Referral
 from app.rotations.jobs import JobRunner
 from app.rotations.solver_process import SolverProcess
-from app.schema import upgrade
 from tests.app.slot_scenarios import PATIENT, make_booking_scenario
-from tests.databases import BACKENDS, drop_database, fresh_database
+from tests.databases import BACKENDS, migrated_database
 from tests.live import served_in_thread
 
 ATTEMPTS = 24
@@ -30,11 +28,7 @@ NOW = datetime(2027, 1, 12, 11, 0, tzinfo=UTC)
 def test_simultaneous_bookings_of_one_slot_make_exactly_one_referral(
     backend: str, tmp_path: Path, solver_process: SolverProcess
 ) -> None:
-    engine, schema = fresh_database(backend, tmp_path)
-    try:
-        with engine.begin() as conn:
-            upgrade(connection=conn)
-        factory = make_session_factory(engine)
+    with migrated_database(backend, tmp_path) as factory:
         app = create_app(Settings(run_jobs=False), session_factory=factory)
         app.dependency_overrides[get_now] = lambda: NOW
         with factory() as session:
@@ -46,8 +40,6 @@ def test_simultaneous_bookings_of_one_slot_make_exactly_one_referral(
         assert sorted(statuses) == [201] + [409] * (ATTEMPTS - 1), statuses
         with factory() as session:
             assert session.scalar(select(func.count()).select_from(Referral)) == 1
-    finally:
-        drop_database(engine, schema)
 
 
 def _race(app: FastAPI, headers: dict[str, str]) -> list[int]:

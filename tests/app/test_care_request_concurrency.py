@@ -13,11 +13,9 @@ from app.audit import AuditEntry
 from app.care_requests.models import CareRequest
 from app.clock import get_now
 from app.config import Settings
-from app.db import make_session_factory
 from app.main import create_app
-from app.schema import upgrade
 from tests.app.care_request_scenarios import make_request_scenario, post_request
-from tests.databases import BACKENDS, drop_database, fresh_database
+from tests.databases import BACKENDS, migrated_database
 from tests.live import served_in_thread
 
 ATTEMPTS = 50
@@ -29,11 +27,7 @@ NOW = datetime(2027, 1, 12, 11, 0, tzinfo=UTC)
 def test_fifty_simultaneous_acceptances_make_exactly_one_winner(
     backend: str, tmp_path: Path
 ) -> None:
-    engine, schema = fresh_database(backend, tmp_path)
-    try:
-        with engine.begin() as conn:
-            upgrade(connection=conn)
-        factory = make_session_factory(engine)
+    with migrated_database(backend, tmp_path) as factory:
         app = create_app(Settings(run_jobs=False), session_factory=factory)
         app.dependency_overrides[get_now] = lambda: NOW
         with factory() as session:
@@ -52,8 +46,6 @@ def test_fifty_simultaneous_acceptances_make_exactly_one_winner(
                 AuditEntry.subject_type == "care_request", AuditEntry.action == "accept"
             )
             assert session.scalar(accepts) == 1
-    finally:
-        drop_database(engine, schema)
 
 
 def _accept_all_at_once(base: str, physios: list[dict[str, str]], request_id: int) -> list[int]:
