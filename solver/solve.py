@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
-
-from ortools.sat.python import cp_model
+from dataclasses import dataclass, replace
 
 from solver.check import check
 from solver.components import split
@@ -23,54 +21,11 @@ from solver.greedy import fair_share_roster, greedy_roster
 from solver.instance import Assignment, Instance
 from solver.model import BuiltModel, build_model
 from solver.progress import ProgressTracker, Report
-from solver.result import Result, Status, compute_loads
-
-_STATUS: dict[cp_model.CpSolverStatus, Status] = {
-    cp_model.OPTIMAL: "optimal",
-    cp_model.FEASIBLE: "feasible",
-    cp_model.INFEASIBLE: "infeasible",
-}
+from solver.result import Result, compute_loads
+from solver.search import Budget, Stage, search
 
 _NEXT_STAGES_FLOOR = 0.2
 """Share of a part's budget left to its later stages, however long a stage takes."""
-
-_QUICK_SHARE = 1 / 3
-"""Most of a stage's budget its search without the linear relaxation may use..."""
-
-_QUICK_WORK_PER_SHIFT = 1 / 1000
-"""...and at most this many deterministic seconds per candidate shift (at least 1 s):
-enough for that search to reach its best rosters on the bench's instances."""
-
-_QUICK: dict[str, int | bool] = {"linearization_level": 0, "max_presolve_iterations": 1}
-"""The search without the linear relaxation, after one presolve pass: the default three
-cost more wall time than the search itself on these models (and do not count as work)."""
-
-_WITH_RELAXATION: dict[str, int | bool] = {"cp_model_presolve": False}
-"""The search with the linear relaxation, from the quick search's roster: measured
-faster without presolve."""
-
-
-@dataclass
-class _Budget:
-    """What is left of the deterministic work budget and of the wall-clock safety net."""
-
-    work: float
-    deadline: float | None
-
-    def wall_left(self) -> float | None:
-        return None if self.deadline is None else max(0.0, self.deadline - time.perf_counter())
-
-
-@dataclass(frozen=True)
-class _Stage:
-    """One CP-SAT run: status, roster, objective and bound, work done, every term's value."""
-
-    status: Status
-    roster: list[Assignment]
-    objective: float
-    bound: float
-    work: float
-    terms: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -78,7 +33,7 @@ class _Part:
     """A part solved: its stages in order (the last one holds the roster), and how long
     the part took to hold a first roster at its best coverage."""
 
-    stages: list[_Stage]
+    stages: list[Stage]
     complete: bool
     first_s: float
 
@@ -106,7 +61,7 @@ def solve(
 
     def solve_part(i: int) -> _Part | None:
         share = min(config.time_limit_s, capacity * sizes[i] / max(1, sum(sizes)))
-        return _solve_part(parts[i], config, _Budget(share, deadline), tracker)
+        return _solve_part(parts[i], config, Budget(share, deadline), tracker)
 
     with ThreadPoolExecutor(max_workers=at_once) as pool:
         solved = list(pool.map(solve_part, range(len(parts))))
@@ -128,7 +83,7 @@ def _stage_terms(built: BuiltModel) -> list[tuple[str, ...]]:
 
 
 def _solve_part(
-    part: Instance, config: SolverConfig, budget: _Budget, tracker: ProgressTracker
+    part: Instance, config: SolverConfig, budget: Budget, tracker: ProgressTracker
 ) -> _Part | None:
     """Every stage on one part, within its budget; None if nothing was found.
 
@@ -143,10 +98,10 @@ def _solve_part(
         missing = sum(d.count for d in part.demands)
         tracker.covered(missing)
         tracker.done()
-        return _Part([_Stage("optimal", [], missing, missing, 0.0)], True, 0.0)
+        return _Part([Stage("optimal", [], missing, missing, 0.0)], True, 0.0)
     roster = _starting_roster(part, config)
     valid = _valid(part, roster)
-    stages: list[_Stage] = []
+    stages: list[Stage] = []
     first_s = 0.0
     names = _stage_terms(built)
     for i, terms in enumerate(names):
@@ -155,7 +110,7 @@ def _solve_part(
         built.minimise(terms)
         built.hint(roster)
         stage = _at_lower_bound(built, terms, roster) if valid else None
-        stage = stage or _search(built, config, budget, work, coverage=i == 0)
+        stage = stage or search(built, config, budget, work, coverage=i == 0)
         if stage is None:
             break
         if i == 0:
@@ -177,14 +132,14 @@ def _solve_part(
 
 def _at_lower_bound(
     built: BuiltModel, terms: tuple[str, ...], roster: set[Assignment]
-) -> _Stage | None:
+) -> Stage | None:
     """The stage proven without search when `roster` (valid) already reaches the terms'
     trivial lower bound, else None. The coverage stage's starting roster is fairer than
     any the coverage search would find, so it is kept whenever it covers as much."""
     value = built.value(terms, roster)
     if value > built.lower_bound(terms):
         return None
-    return _Stage("optimal", sorted(roster), value, value, 0.0)
+    return Stage("optimal", sorted(roster), value, value, 0.0)
 
 
 def _valid(part: Instance, roster: set[Assignment]) -> bool:
@@ -197,75 +152,6 @@ def _starting_roster(instance: Instance, config: SolverConfig) -> set[Assignment
     if instance.previous_roster:
         return set(instance.previous_roster)
     return set(fair_share_roster(instance, config.spacing_window_days))
-
-
-def _search(
-    built: BuiltModel, config: SolverConfig, budget: _Budget, work: float, coverage: bool
-) -> _Stage | None:
-    """Minimise the current objective within `work` deterministic seconds; None if no
-    solution was found.
-
-    The coverage stage runs CP-SAT as it comes: its relaxation is tight. Later stages
-    search first without the linear relaxation, for a share of the work in proportion to
-    the model's size: on these models that search finds the best rosters fastest, and
-    proves them whenever the bound follows from propagation alone. If it stops short of a
-    proof, the search goes on with the linear relaxation, from its best roster, for the
-    rest of the work: the relaxation proves the bounds propagation cannot (see
-    `spacing.py`).
-    """
-    if coverage:
-        return _run(built, config, budget, work, coverage, {})
-    size = len(built.variables.assign) * _QUICK_WORK_PER_SHIFT
-    quick_work = min(work * _QUICK_SHARE, max(1.0, size))
-    quick = _run(built, config, budget, quick_work, coverage, _QUICK)
-    if quick is not None and quick.status == "optimal":
-        return quick
-    if quick is not None:
-        built.hint(set(quick.roster))
-    spent = quick.work if quick else 0.0
-    full = _run(built, config, budget, work - spent, coverage, _WITH_RELAXATION)
-    if full is None:
-        return quick
-    return replace(full, work=full.work + spent)
-
-
-def _run(
-    built: BuiltModel,
-    config: SolverConfig,
-    budget: _Budget,
-    work: float,
-    coverage: bool,
-    settings: dict[str, int | bool],
-) -> _Stage | None:
-    """Solve `built` within `work` deterministic seconds, on one thread so that the search
-    is deterministic, with CP-SAT `settings` on top of its defaults; None if it found no
-    solution.
-
-    The wall-clock safety net spares the coverage stage, so that every part gets a roster
-    at its best coverage (that stage is quick: its relaxation is tight)."""
-    solver = cp_model.CpSolver()
-    solver.parameters.max_deterministic_time = max(work, 0.01)
-    wall_left = budget.wall_left()
-    if wall_left is not None and not coverage:
-        solver.parameters.max_time_in_seconds = max(wall_left, 0.01)
-    solver.parameters.relative_gap_limit = 0.0 if coverage else config.relative_gap_limit
-    solver.parameters.num_workers = 1
-    for name, value in settings.items():
-        setattr(solver.parameters, name, value)
-    solver.parameters.random_seed = config.seed
-    solver.parameters.log_search_progress = config.log_search
-    status = _STATUS.get(solver.solve(built.model), "unknown")
-    budget.work -= solver.deterministic_time
-    if status not in ("optimal", "feasible"):
-        return None
-    roster = sorted(a for a, var in built.variables.assign.items() if solver.boolean_value(var))
-    return _Stage(
-        status=status,
-        roster=roster,
-        objective=solver.objective_value,
-        bound=solver.best_objective_bound,
-        work=solver.deterministic_time,
-    )
 
 
 def _result(instance: Instance, config: SolverConfig, parts: list[_Part], started: float) -> Result:
@@ -306,7 +192,7 @@ def _result(instance: Instance, config: SolverConfig, parts: list[_Part], starte
     )
 
 
-def _lexicographic_bound(stages: list[_Stage]) -> float:
+def _lexicographic_bound(stages: list[Stage]) -> float:
     """Lower bound of the terms after coverage: proven stages count their value, the first
     unproven one its bound, later ones nothing."""
     bound = 0.0

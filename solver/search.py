@@ -1,0 +1,159 @@
+"""One stage's search: CP-SAT runs within a deterministic work budget.
+
+The coverage stage runs CP-SAT as it comes: its relaxation is tight. Later stages search
+first without the linear relaxation (on these models it finds the best rosters fastest,
+and proves them whenever the bound follows from propagation alone); if that stops short
+of a proof on a roster of several weeks, time windows are re-solved one after the other,
+the rest of the roster frozen (see `windows.py`); last, the search goes on over the whole
+roster with the linear relaxation, which proves the bounds propagation cannot (see
+`spacing.py`). Every run is single-threaded and bounded in deterministic time, so the same
+model and seed always give the same roster.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field, replace
+
+from ortools.sat.python import cp_model
+
+from solver.config import SolverConfig
+from solver.instance import Assignment
+from solver.model import BuiltModel
+from solver.result import Status
+from solver.windows import SWEEPS, frozen_outside, windows
+
+_STATUS: dict[cp_model.CpSolverStatus, Status] = {
+    cp_model.OPTIMAL: "optimal",
+    cp_model.FEASIBLE: "feasible",
+    cp_model.INFEASIBLE: "infeasible",
+}
+
+_QUICK_SHARE = 1 / 3
+"""Most of a stage's budget its search without the linear relaxation may use..."""
+
+_QUICK_WORK_PER_SHIFT = 1 / 1000
+"""...and at most this many deterministic seconds per candidate shift (at least 1 s):
+enough for that search to reach its best rosters on the bench's instances."""
+
+_WINDOWS_SHARE = 2 / 3
+"""Most of what is left of a stage's budget the time windows may use together..."""
+
+_WORK_PER_WINDOW = 1.0
+"""...and at most this many deterministic seconds each."""
+
+_QUICK: dict[str, int | bool] = {"linearization_level": 0, "max_presolve_iterations": 1}
+"""The search without the linear relaxation, after one presolve pass: the default three
+cost more wall time than the search itself on these models (and do not count as work)."""
+
+_WITH_RELAXATION: dict[str, int | bool] = {"cp_model_presolve": False}
+"""The search with the linear relaxation, from the best roster so far: measured faster
+without presolve."""
+
+
+@dataclass
+class Budget:
+    """What is left of the deterministic work budget and of the wall-clock safety net."""
+
+    work: float
+    deadline: float | None
+
+    def wall_left(self) -> float | None:
+        """Seconds left before the safety net, or None without one."""
+        return None if self.deadline is None else max(0.0, self.deadline - time.perf_counter())
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One stage's outcome: status, roster, objective and bound, work done, every term's
+    value (filled in for a part's last stage)."""
+
+    status: Status
+    roster: list[Assignment]
+    objective: float
+    bound: float
+    work: float
+    terms: dict[str, int] = field(default_factory=dict)
+
+
+def search(
+    built: BuiltModel, config: SolverConfig, budget: Budget, work: float, coverage: bool
+) -> Stage | None:
+    """Minimise the current objective within `work` deterministic seconds, from the hinted
+    roster; None if no roster was found (see the module's docstring for the steps)."""
+    if coverage:
+        return run(built, config, budget, work, coverage, {})
+    size = len(built.variables.assign) * _QUICK_WORK_PER_SHIFT
+    quick = run(built, config, budget, min(work * _QUICK_SHARE, max(1.0, size)), False, _QUICK)
+    if quick is None or quick.status == "optimal":
+        return quick
+    best = _sweep_windows(built, config, budget, quick, (work - quick.work) * _WINDOWS_SHARE)
+    built.hint(set(best.roster))
+    full = run(built, config, budget, work - best.work, False, _WITH_RELAXATION)
+    if full is None or full.objective > best.objective:
+        return best
+    return replace(full, work=full.work + best.work)
+
+
+def _sweep_windows(
+    built: BuiltModel, config: SolverConfig, budget: Budget, start: Stage, work: float
+) -> Stage:
+    """`start` improved by re-solving time windows in turn, each with the rest of the
+    roster frozen, within `work` deterministic seconds (added to the stage's work)."""
+    best, spent = start, 0.0
+    days = sorted({a.day for a in built.variables.assign})
+    for _ in range(SWEEPS):
+        before = best.objective
+        for first, last in windows(days):
+            limit = min(_WORK_PER_WINDOW, work - spent)
+            if limit < 0.05 or budget.wall_left() == 0.0:
+                return replace(best, work=best.work + spent)
+            roster = set(best.roster)
+            built.hint(roster)
+            with frozen_outside(built, roster, first, last):
+                found = run(built, config, budget, limit, False, _QUICK)
+            spent += found.work if found else limit
+            if found is not None and found.objective < best.objective:
+                best = replace(found, status="feasible", bound=best.bound, work=best.work)
+        if best.objective >= before:
+            break
+    return replace(best, work=best.work + spent)
+
+
+def run(
+    built: BuiltModel,
+    config: SolverConfig,
+    budget: Budget,
+    work: float,
+    coverage: bool,
+    settings: dict[str, int | bool],
+) -> Stage | None:
+    """Solve `built` within `work` deterministic seconds, on one thread so that the search
+    is deterministic, with CP-SAT `settings` on top of its defaults; None if it found no
+    solution.
+
+    The wall-clock safety net spares the coverage stage, so that every part gets a roster
+    at its best coverage (that stage is quick: its relaxation is tight)."""
+    solver = cp_model.CpSolver()
+    solver.parameters.max_deterministic_time = max(work, 0.01)
+    wall_left = budget.wall_left()
+    if wall_left is not None and not coverage:
+        solver.parameters.max_time_in_seconds = max(wall_left, 0.01)
+    solver.parameters.relative_gap_limit = 0.0 if coverage else config.relative_gap_limit
+    solver.parameters.num_workers = 1
+    for name, value in settings.items():
+        setattr(solver.parameters, name, value)
+    solver.parameters.random_seed = config.seed
+    solver.parameters.log_search_progress = config.log_search
+    status = _STATUS.get(solver.solve(built.model), "unknown")
+    budget.work -= solver.deterministic_time
+    if status not in ("optimal", "feasible"):
+        return None
+    roster = sorted(a for a, var in built.variables.assign.items() if solver.boolean_value(var))
+    return Stage(
+        status=status,
+        roster=roster,
+        objective=solver.objective_value,
+        bound=solver.best_objective_bound,
+        work=solver.deterministic_time,
+    )
