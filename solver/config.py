@@ -47,7 +47,9 @@ class SolverConfig:
     `time_limit_s` is a work budget in CP-SAT deterministic seconds, not wall-clock
     seconds: a search stops at the same point on every run, so the same instance, seed and
     workers always give the same roster, however busy the machine is. Each part gets a
-    share of `workers * time_limit_s` in proportion to its size, at most `time_limit_s`.
+    share of `workers * time_limit_s` in proportion to its size; what the parts leave
+    unused then goes to those still unproven (see `solve.py`), at most `time_limit_s` per
+    part in all.
     `wall_time_limit_s`, when set, is a safety net in real seconds for the stages after
     coverage; a solve it stops is no longer reproducible. Stages after coverage also stop
     once their relative gap falls to `relative_gap_limit`. `workers` defaults to the

@@ -36,11 +36,8 @@ _QUICK_WORK_PER_SHIFT = 1 / 1000
 """...and at most this many deterministic seconds per candidate shift (at least 1 s):
 enough for that search to reach its best rosters on the bench's instances."""
 
-_WINDOWS_SHARE = 2 / 3
-"""Most of what is left of a stage's budget the time windows may use together..."""
-
 _WORK_PER_WINDOW = 1.0
-"""...and at most this many deterministic seconds each."""
+"""Deterministic seconds one time window may use at most."""
 
 _QUICK: dict[str, int | bool] = {"linearization_level": 0, "max_presolve_iterations": 1}
 """The search without the linear relaxation, after one presolve pass: the default three
@@ -77,25 +74,27 @@ class Stage:
 
 
 def search(
-    built: BuiltModel, config: SolverConfig, budget: Budget, work: float, coverage: bool
+    built: BuiltModel,
+    config: SolverConfig,
+    budget: Budget,
+    work: float,
+    coverage: bool,
+    last: bool = False,
 ) -> Stage | None:
     """Minimise the current objective within `work` deterministic seconds, from the hinted
-    roster; None if no roster was found (see the module's docstring for the steps)."""
+    roster; None if no roster was found. The coverage stage runs CP-SAT as it comes; later
+    stages search without the relaxation, then with it; the `last` stage only without it
+    (`sweep_windows` and `with_relaxation` follow, once every part has had its turn)."""
     if coverage:
         return run(built, config, budget, work, coverage, {})
     size = len(built.variables.assign) * _QUICK_WORK_PER_SHIFT
     quick = run(built, config, budget, min(work * _QUICK_SHARE, max(1.0, size)), False, _QUICK)
-    if quick is None or quick.status == "optimal":
+    if quick is None or quick.status == "optimal" or last:
         return quick
-    best = _sweep_windows(built, config, budget, quick, (work - quick.work) * _WINDOWS_SHARE)
-    built.hint(set(best.roster))
-    full = run(built, config, budget, work - best.work, False, _WITH_RELAXATION)
-    if full is None or full.objective > best.objective:
-        return best
-    return replace(full, work=full.work + best.work)
+    return with_relaxation(built, config, budget, quick, work - quick.work)
 
 
-def _sweep_windows(
+def sweep_windows(
     built: BuiltModel, config: SolverConfig, budget: Budget, start: Stage, work: float
 ) -> Stage:
     """`start` improved by re-solving time windows in turn, each with the rest of the
@@ -114,10 +113,27 @@ def _sweep_windows(
                 found = run(built, config, budget, limit, False, _QUICK)
             spent += found.work if found else limit
             if found is not None and found.objective < best.objective:
-                best = replace(found, status="feasible", bound=best.bound, work=best.work)
-        if best.objective >= before:
+                proven = found.objective <= best.bound
+                status: Status = "optimal" if proven else "feasible"
+                best = replace(found, status=status, bound=best.bound, work=best.work)
+                if proven:
+                    break
+        if best.objective >= before or best.status == "optimal":
             break
     return replace(best, work=best.work + spent)
+
+
+def with_relaxation(
+    built: BuiltModel, config: SolverConfig, budget: Budget, best: Stage, work: float
+) -> Stage:
+    """The search with the linear relaxation over the whole roster from `best`, within
+    `work` more deterministic seconds: it finds rosters that need changes across the whole
+    period, and raises the bound."""
+    built.hint(set(best.roster))
+    full = run(built, config, budget, work, False, _WITH_RELAXATION)
+    if full is None or full.objective > best.objective:
+        return best
+    return replace(full, work=full.work + best.work)
 
 
 def run(

@@ -5,11 +5,18 @@ model: first the most demand that can be covered; then, with exactly that covera
 weighted sum of fairness, preferences and stability; last, with those held at their
 value, even spacing. So no roster ever leaves demand uncovered that another roster could
 cover for the sake of fairness or preferences, and spacing never costs anything else.
+
+Parts are solved in two rounds. In the first, each part has a share of the work budget in
+proportion to its size, and its last stage gets only the quick search. In the second, the
+work the parts left unused goes to those whose last stage is still unproven, in proportion
+to how far each may be from its best: first to the search with the linear relaxation,
+then to time windows. Every part's work is deterministic, so that sharing is too.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
@@ -22,7 +29,18 @@ from solver.instance import Assignment, Instance
 from solver.model import BuiltModel, build_model
 from solver.progress import ProgressTracker, Report
 from solver.result import Result, compute_loads
-from solver.search import Budget, Stage, search
+from solver.search import Budget, Stage, search, sweep_windows, with_relaxation
+
+Improvement = Callable[[BuiltModel, SolverConfig, Budget, Stage, float], Stage]
+"""A way to improve a part's last stage within some more deterministic seconds."""
+
+_IMPROVEMENTS: tuple[tuple[Improvement, float], ...] = (
+    (with_relaxation, 0.75),
+    (sweep_windows, 1.0),
+)
+"""The second round's steps, each with its share of the work left unused at its turn: the
+search with the relaxation (it proves the tight parts), then time windows with what is
+left (they space out the roomy parts, whose bound the relaxation seldom raises)."""
 
 _NEXT_STAGES_FLOOR = 0.2
 """Share of a part's budget left to its later stages, however long a stage takes."""
@@ -36,6 +54,19 @@ class _Part:
     stages: list[Stage]
     complete: bool
     first_s: float
+    built: BuiltModel | None = None
+    """The model, kept while its last stage may still be improved."""
+
+    @property
+    def open_gap(self) -> float:
+        """How far the last stage's roster may be from its best, if the part is complete."""
+        last = self.stages[-1]
+        return last.objective - last.bound if self.complete and self.built else 0.0
+
+    @property
+    def work(self) -> float:
+        """Deterministic seconds spent on the part so far."""
+        return sum(stage.work for stage in self.stages)
 
 
 def solve(
@@ -65,9 +96,13 @@ def solve(
 
     with ThreadPoolExecutor(max_workers=at_once) as pool:
         solved = list(pool.map(solve_part, range(len(parts))))
-    if any(part is None for part in solved):
-        return _fallback(instance, started)
-    return _result(instance, config, [part for part in solved if part], started)
+        if any(part is None for part in solved):
+            return _fallback(instance, started)
+        done = [part for part in solved if part]
+        for step, share in _IMPROVEMENTS:
+            spare = (capacity - sum(part.work for part in done)) * share
+            done = list(pool.map(_improver(step, config, spare, deadline, done), done))
+    return _result(instance, config, done, started)
 
 
 def _size(part: Instance) -> int:
@@ -110,7 +145,7 @@ def _solve_part(
         built.minimise(terms)
         built.hint(roster)
         stage = _at_lower_bound(built, terms, roster) if valid else None
-        stage = stage or search(built, config, budget, work, coverage=i == 0)
+        stage = stage or search(built, config, budget, work, coverage=i == 0, last=last)
         if stage is None:
             break
         if i == 0:
@@ -127,7 +162,31 @@ def _solve_part(
         return None
     tracker.done()
     stages[-1] = replace(stages[-1], terms=built.term_values(roster))
-    return _Part(stages, len(stages) == len(names), first_s)
+    complete = len(stages) == len(names)
+    return _Part(stages, complete, first_s, built if stages[-1].status != "optimal" else None)
+
+
+def _improver(
+    step: Improvement,
+    config: SolverConfig,
+    spare: float,
+    deadline: float | None,
+    parts: list[_Part],
+) -> Callable[[_Part], _Part]:
+    """What improves each part's last stage by `step` with `spare` deterministic seconds
+    the parts left unused: shared in proportion to how far each part may be from its best
+    (deterministic, since every part's work is), at most `time_limit_s` per part in all."""
+    gaps = sum(part.open_gap for part in parts)
+
+    def improve_part(part: _Part) -> _Part:
+        if part.built is None or part.open_gap <= 0 or spare <= 0:
+            return part
+        work = min(config.time_limit_s - part.work, spare * part.open_gap / gaps)
+        stage = step(part.built, config, Budget(work, deadline), part.stages[-1], work)
+        stage = replace(stage, terms=part.built.term_values(set(stage.roster)))
+        return replace(part, stages=[*part.stages[:-1], stage])
+
+    return improve_part
 
 
 def _at_lower_bound(

@@ -29,9 +29,10 @@ SWEEPS = 2
 
 
 def windows(days: list[dt.date]) -> list[tuple[dt.date, dt.date]]:
-    """First and last day of each window over `days` (sorted), in sweep order; none when
-    the period fits in one window."""
-    if len(days) <= WINDOW_DAYS:
+    """First and last day of each window over `days` (sorted), in sweep order; none over
+    less than two windows' days (a month): the search over the whole roster does better
+    there."""
+    if len(days) < 2 * WINDOW_DAYS:
         return []
     starts = range(0, len(days) - WINDOW_DAYS + STEP_DAYS, STEP_DAYS)
     return [(days[i], days[min(i + WINDOW_DAYS, len(days)) - 1]) for i in starts]

@@ -2,11 +2,14 @@
 
 import dataclasses
 import datetime as dt
+import importlib
 import json
 import os
 import subprocess
 import sys
 from collections import Counter
+
+import pytest
 
 from solver import (
     Assignment,
@@ -21,6 +24,8 @@ from solver import (
 )
 from solver.components import split
 from solver.generate import TWO_BLOCK_DEMAND, dense_territory, generate, venissieux_month
+from solver.model import BuiltModel
+from solver.search import Budget, Stage
 from solver.shares import bands
 from tests.solver.factories import gp, one_a_day, weekdays
 
@@ -160,3 +165,29 @@ def test_a_wall_clock_limit_still_returns_a_valid_roster() -> None:
     result = solve(instance, SolverConfig(time_limit_s=100, wall_time_limit_s=0.5, workers=2))
     assert check(instance, result.assignments) == []
     assert len(result.assignments) > 0
+
+
+def test_the_work_left_over_improves_unproven_parts_the_same_way_twice(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A part whose last stage stays unproven after the first round gets the search with
+    the relaxation (then time windows) from the work the parts left; with two workers,
+    twice the same roster."""
+    solve_module = importlib.import_module("solver.solve")
+    improved: list[float] = []
+    improve = solve_module.with_relaxation
+
+    def spy(
+        built: BuiltModel, config: SolverConfig, budget: Budget, stage: Stage, work: float
+    ) -> Stage:
+        improved.append(stage.objective)
+        return improve(built, config, budget, stage, work)
+
+    monkeypatch.setattr(solve_module, "with_relaxation", spy)
+    instance = three_professions(11, n_days=49)
+    config = SolverConfig(time_limit_s=2, workers=2, seed=0)
+    first, second = solve(instance, config), solve(instance, config)
+    assert improved, "no part was left unproven: the instance no longer exercises the second round"
+    assert first.assignments == second.assignments
+    assert first.objective_terms == second.objective_terms
+    assert check(instance, first.assignments) == []
