@@ -27,6 +27,7 @@ from solver.generate import TWO_BLOCK_DEMAND, dense_territory, generate, venissi
 from solver.model import BuiltModel
 from solver.search import Budget, Stage
 from solver.shares import bands
+from solver.solve import Improvement
 from tests.solver.factories import gp, one_a_day, weekdays
 
 
@@ -175,15 +176,18 @@ def test_the_work_left_over_improves_unproven_parts_the_same_way_twice(
     twice the same roster."""
     solve_module = importlib.import_module("solver.solve")
     improved: list[float] = []
-    improve = solve_module.with_relaxation
 
-    def spy(
-        built: BuiltModel, config: SolverConfig, budget: Budget, stage: Stage, work: float
-    ) -> Stage:
-        improved.append(stage.objective)
-        return improve(built, config, budget, stage, work)
+    def spying(step: Improvement) -> Improvement:
+        def spy(
+            built: BuiltModel, config: SolverConfig, budget: Budget, stage: Stage, work: float
+        ) -> Stage:
+            improved.append(stage.objective)
+            return step(built, config, budget, stage, work)
 
-    monkeypatch.setattr(solve_module, "with_relaxation", spy)
+        return spy
+
+    steps = tuple((spying(step), share) for step, share in solve_module._IMPROVEMENTS)
+    monkeypatch.setattr(solve_module, "_IMPROVEMENTS", steps)
     instance = three_professions(11, n_days=49)
     config = SolverConfig(time_limit_s=2, workers=2, seed=0)
     first, second = solve(instance, config), solve(instance, config)
