@@ -20,7 +20,7 @@ from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.config import Settings
@@ -28,6 +28,8 @@ from app.errors import Unavailable, raises
 
 WRITE_INTENT = "write_intent"
 READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+SCHEMA = "current_schema"
+"""``Connection.info`` key: the PostgreSQL schema the connection works in."""
 
 EndpointT = TypeVar("EndpointT", bound=Callable[..., Any])
 
@@ -196,6 +198,15 @@ def writer_sessions(factory: sessionmaker[Session]) -> sessionmaker[Session]:
     if not isinstance(bind, Engine):
         return factory
     return sessionmaker(**{**factory.kw, "bind": bind.execution_options(**{WRITE_INTENT: True})})
+
+
+def current_schema(session: Session) -> str:
+    """PostgreSQL: the schema the session's connection works in, asked once per connection
+    (it comes with the connection's options and never changes)."""
+    info = session.connection().info
+    if SCHEMA not in info:
+        info[SCHEMA] = str(session.scalar(text("SELECT current_schema()")))
+    return str(info[SCHEMA])
 
 
 def writes_on_read(endpoint: EndpointT) -> EndpointT:
