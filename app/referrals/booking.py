@@ -206,7 +206,6 @@ def take_slot(
     principal: Principal,
     data: ReferralCreate,
     key: str,
-    now: datetime,
 ) -> Referral:
     """Take the slot and write the referral, its audit row, live events and notifications
     in the caller's (write) transaction; returns the referral as written.
@@ -295,9 +294,7 @@ def book(
     try:
         booking = prepare(session, principal=principal, data=data, now=now)
         with session.begin_nested():
-            referral = take_slot(
-                session, booking=booking, principal=principal, data=data, key=key, now=now
-            )
+            referral = take_slot(session, booking=booking, principal=principal, data=data, key=key)
     except SlotTaken:
         # The slot may be gone because this very request, sent before, booked it.
         previous = replayed(session, principal=principal, data=data, key=key)

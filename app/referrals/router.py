@@ -129,9 +129,7 @@ def _book(
 ) -> ReferralPublic:
     prepared = booking.prepare(session, principal=principal, data=data, now=now)
     start_writing(session)
-    referral = booking.take_slot(
-        session, booking=prepared, principal=principal, data=data, key=key, now=now
-    )
+    referral = booking.take_slot(session, booking=prepared, principal=principal, data=data, key=key)
     return _view(ReferralPublic, referral, prepared.appointment)
 
 
