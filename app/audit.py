@@ -3,11 +3,11 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String
+from sqlalchemy import JSON, ForeignKey, String, insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from app.auth import Principal
-from app.base import Base, IdMixin, TenantMixin, UTCDateTime, utcnow
+from app.base import Base, IdMixin, TenantMixin, UTCDateTime, table_of, utcnow
 
 
 class AuditEntry(IdMixin, TenantMixin, Base):
@@ -23,6 +23,9 @@ class AuditEntry(IdMixin, TenantMixin, Base):
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
+INSERT = insert(table_of(AuditEntry))
+
+
 def record(
     session: Session,
     *,
@@ -33,18 +36,18 @@ def record(
     subject_id: int | None,
     details: dict[str, Any] | None = None,
 ) -> None:
-    """Write one audit entry in the caller's transaction (never committed on its own)."""
-    session.add(
-        AuditEntry(
-            cpts_id=cpts_id,
-            at=utcnow(),
-            actor_user_id=actor.user_id if actor else None,
-            action=action,
-            subject_type=subject_type,
-            subject_id=subject_id,
-            details=details or {},
-        )
-    )
+    """Write one audit entry in the caller's transaction (never committed on its own), at
+    once and without the ORM's bookkeeping: every read of a referral writes one."""
+    entry = {
+        "cpts_id": cpts_id,
+        "at": utcnow(),
+        "actor_user_id": actor.user_id if actor else None,
+        "action": action,
+        "subject_type": subject_type,
+        "subject_id": subject_id,
+        "details": details or {},
+    }
+    session.execute(INSERT, entry)
 
 
 def record_list(session: Session, *, actor: Principal, subject_type: str, ids: list[int]) -> None:

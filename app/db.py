@@ -20,7 +20,7 @@ from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.config import Settings
@@ -28,8 +28,11 @@ from app.errors import Unavailable, raises
 
 WRITE_INTENT = "write_intent"
 READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+SCHEMA = "current_schema"
+"""``Connection.info`` key: the PostgreSQL schema the connection works in."""
 
 EndpointT = TypeVar("EndpointT", bound=Callable[..., Any])
+ResultT = TypeVar("ResultT")
 
 
 SQLITE_SYNCHRONOUS = ("NORMAL", "FULL")
@@ -198,6 +201,15 @@ def writer_sessions(factory: sessionmaker[Session]) -> sessionmaker[Session]:
     return sessionmaker(**{**factory.kw, "bind": bind.execution_options(**{WRITE_INTENT: True})})
 
 
+def current_schema(session: Session) -> str:
+    """PostgreSQL: the schema the session's connection works in, asked once per connection
+    (it comes with the connection's options and never changes)."""
+    info = session.connection().info
+    if SCHEMA not in info:
+        info[SCHEMA] = str(session.scalar(text("SELECT current_schema()")))
+    return str(info[SCHEMA])
+
+
 def writes_on_read(endpoint: EndpointT) -> EndpointT:
     """Mark a GET route that writes (an audit row): its transaction is a writer's from the
     start, so the write can neither fail late on a lock nor be lost after the answer."""
@@ -271,6 +283,50 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     async with gate.turn(), _session(request.app.state.writer_sessions) as session:
         yield session
     await request.app.state.principals.after_commit(session)
+
+
+def read(factory: sessionmaker[Session], work: Callable[[Session], ResultT]) -> ResultT:
+    """Run ``work`` in a short read transaction of its own, whose connection goes back to
+    the pool at once (call it in a worker thread)."""
+    with factory() as session, session.begin():
+        return work(session)
+
+
+async def read_then_write(request: Request, work: Callable[[Session], ResultT]) -> ResultT:
+    """Run ``work`` on a session of its own and commit what it wrote, all in one worker
+    thread, once the write gate gives this request its turn; the answer then waits, as
+    :func:`get_session`'s do, until every process has heard of an auth change.
+
+    ``work`` reads first and calls :func:`start_writing` before it writes: on SQLite its
+    reads take no write lock, which is held only for the writes and the commit. For a busy
+    route: one thread hop and one pooled connection for the whole request.
+    """
+    gate: WriteGate = request.app.state.write_gate
+    async with gate.turn():
+        session, result = await run_in_threadpool(
+            _commit_work, request.app.state.session_factory, work
+        )
+    await request.app.state.principals.after_commit(session)
+    return result
+
+
+def start_writing(session: Session) -> None:
+    """End the reads of a :func:`read_then_write` session and begin its writes. SQLite: the
+    read transaction ends, and the next statement begins a writer's (BEGIN IMMEDIATE);
+    what was read may have changed since, so the writes re-check what they rely on.
+    PostgreSQL: the transaction goes on, its writes take their own row locks."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.commit()
+        declare_write_intent(session)
+
+
+def _commit_work(
+    factory: sessionmaker[Session], work: Callable[[Session], ResultT]
+) -> tuple[Session, ResultT]:
+    with factory() as session:  # closing rolls back what was not committed
+        result = work(session)
+        session.commit()
+    return session, result
 
 
 @asynccontextmanager

@@ -34,6 +34,7 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import URL
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, UOWTransaction
 
+from app.db import current_schema
 from app.feeds.models import FeedToken
 from app.users.models import ApiToken, User
 
@@ -235,7 +236,7 @@ def _announce(session: Session) -> None:
     if not session.info.get(CHANGED):
         return
     payload = secrets.token_hex(8)
-    channel = channel_name(str(session.scalar(text("SELECT current_schema()"))))
+    channel = channel_name(current_schema(session))
     session.execute(
         text("SELECT pg_notify(:channel, :payload)"), {"channel": channel, "payload": payload}
     )

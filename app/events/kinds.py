@@ -1,6 +1,8 @@
 """The events the pages already show, and who receives each (see ``app.events.service``)."""
 
-from sqlalchemy import ColumnElement, select
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from app.events.service import publish
@@ -14,24 +16,47 @@ def _active_users(session: Session, cpts_id: int, condition: ColumnElement[bool]
     return list(session.scalars(query))
 
 
-def referral_booked(session: Session, referral: Referral) -> None:
+BOOKING_AUDIENCE = select(User.id, User.practitioner_id).where(
+    User.cpts_id == bindparam("cpts_id"),
+    User.active.is_(True),
+    or_(User.practitioner_id == bindparam("practitioner_id"), User.role == Role.pharmacist.value),
+)
+
+
+@dataclass(frozen=True)
+class BookingAudience:
+    """Who hears of a booking: the active users acting for the practitioner, and the
+    CPTS's active pharmacists."""
+
+    practitioner_users: tuple[int, ...]
+    pharmacists: tuple[int, ...]
+
+
+def booking_audience(session: Session, *, cpts_id: int, practitioner_id: int) -> BookingAudience:
+    """The audience of a booking of this practitioner's slot, read before the booking's
+    write transaction begins (in one query)."""
+    wanted = {"cpts_id": cpts_id, "practitioner_id": practitioner_id}
+    rows = session.execute(BOOKING_AUDIENCE, wanted).all()
+    return BookingAudience(
+        practitioner_users=tuple(user for user, practitioner in rows if practitioner is not None),
+        pharmacists=tuple(user for user, practitioner in rows if practitioner is None),
+    )
+
+
+def referral_booked(session: Session, referral: Referral, *, audience: BookingAudience) -> None:
     """To the practitioner a patient was referred to: their slot is booked; to the CPTS's
     pharmacists: that slot is no longer open."""
-    practitioners = _active_users(
-        session, referral.cpts_id, User.practitioner_id == referral.practitioner_id
-    )
     publish(
         session,
         cpts_id=referral.cpts_id,
-        user_ids=practitioners,
+        user_ids=audience.practitioner_users,
         kind="referral.booked",
         data={"referral_id": referral.id, "slot_id": referral.slot_id},
     )
-    pharmacists = _active_users(session, referral.cpts_id, User.role == Role.pharmacist.value)
     publish(
         session,
         cpts_id=referral.cpts_id,
-        user_ids=pharmacists,
+        user_ids=audience.pharmacists,
         kind="slot.taken",
         data={"slot_id": referral.slot_id},
     )

@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 
+from app.base import table_of
 from app.cpts.models import Cpts, Sector
 from app.feeds.ical import FeedCalendar, render
 from app.feeds.models import FeedToken
@@ -39,6 +40,7 @@ SHOWN = (Cpts, Sector, Rotation, Shift, Referral, Practitioner, Pharmacy, FeedTo
 """What feeds show. Not slots: a feed shows shifts and referrals, and a booked slot keeps
 its times; so a booking's bulk update of its slot drops only its own CPTS's feeds (through
 its referral), not every CPTS's."""
+SHOWN_TABLES = frozenset(table_of(model) for model in SHOWN)
 CHANGED = "feed_content_changed"
 """``session.info`` key: the CPTS ids whose feeds this transaction changed (``ALL``: any)."""
 ALL = 0
@@ -142,10 +144,21 @@ def _watch_flush(session: Session, _context: UOWTransaction, _instances: Any) ->
 
 
 def _watch_bulk(state: ORMExecuteState) -> None:
-    if (state.is_update or state.is_delete) and any(
-        mapper.class_ in SHOWN for mapper in state.all_mappers
-    ):
-        state.session.info.setdefault(CHANGED, set()).add(ALL)
+    if not (state.is_insert or state.is_update or state.is_delete):
+        return
+    if any(mapper.class_ in SHOWN for mapper in state.all_mappers):
+        touched = {ALL}
+    elif getattr(state.statement, "table", None) in SHOWN_TABLES:  # written without the ORM
+        touched = _inserted_cpts(state.parameters) if state.is_insert else {ALL}
+    else:
+        return
+    state.session.info.setdefault(CHANGED, set()).update(touched)
+
+
+def _inserted_cpts(parameters: Any) -> set[int]:
+    """The CPTS ids of the rows an INSERT's parameters name (``ALL`` for a row naming none)."""
+    rows = parameters if isinstance(parameters, list) else [parameters or {}]
+    return {int(row.get("cpts_id") or ALL) for row in rows}
 
 
 def _after_commit(session: Session) -> None:

@@ -5,15 +5,17 @@ one function of this module per event; the worker (``worker.py``) delivers the r
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app.base import utcnow
+from app.base import table_of, utcnow
 from app.cpts.models import Cpts, Sector
 from app.notifications import messages
 from app.notifications.messages import GapNotice, Message
@@ -26,6 +28,35 @@ from app.users.models import Role, User
 """Reminders for tomorrow's afternoons go out from this local time on the day before."""
 
 CHANGE_EVENTS = {"swap": Event.shift_swapped, "repair": Event.shift_repaired}
+ALL_KINDS = frozenset(kind.value for kind in ChannelKind)
+ENABLED_CHANNELS = (
+    select(
+        NotificationChannel.id,
+        NotificationChannel.cpts_id,
+        NotificationChannel.user_id,
+        NotificationChannel.kind,
+    )
+    .join(User, User.id == NotificationChannel.user_id)
+    .where(
+        NotificationChannel.cpts_id == bindparam("cpts_id"),
+        NotificationChannel.user_id.in_(bindparam("user_ids", expanding=True)),
+        NotificationChannel.kind.in_(bindparam("kinds", expanding=True)),
+        NotificationChannel.enabled.is_(True),
+        User.active.is_(True),
+    )
+    .order_by(NotificationChannel.id)
+)
+INSERT = insert(table_of(Notification))
+
+
+@dataclass(frozen=True)
+class ChannelRef:
+    """An enabled channel of an active user: where one outbox row goes."""
+
+    id: int
+    cpts_id: int
+    user_id: int
+    kind: str
 
 
 def enqueue(
@@ -43,7 +74,7 @@ def enqueue(
     A row already written for the same key, recipient and channel is not written again,
     and a unique index makes that hold even for two transactions at the same instant.
     """
-    channels = _enabled_channels(
+    channels = enabled_channels(
         session, cpts_id=cpts_id, user_ids=set(user_ids), kinds={k.value for k in kinds}
     )
     if not channels:
@@ -56,7 +87,11 @@ def enqueue(
             )
         )
     )
-    rows = [_row(channel, key, message) for channel in channels if channel.id not in done]
+    rows = [
+        Notification(**_values(channel, key, message))
+        for channel in channels
+        if channel.id not in done
+    ]
     if not rows:
         return 0
     try:
@@ -67,37 +102,34 @@ def enqueue(
     return len(rows)
 
 
-def _enabled_channels(
-    session: Session, *, cpts_id: int, user_ids: set[int], kinds: set[str]
-) -> list[NotificationChannel]:
-    query = (
-        select(NotificationChannel)
-        .join(User, User.id == NotificationChannel.user_id)
-        .where(
-            NotificationChannel.cpts_id == cpts_id,
-            NotificationChannel.user_id.in_(user_ids),
-            NotificationChannel.kind.in_(kinds),
-            NotificationChannel.enabled.is_(True),
-            User.active.is_(True),
-        )
-        .order_by(NotificationChannel.id)
-    )
-    return list(session.scalars(query))
+def enabled_channels(
+    session: Session,
+    *,
+    cpts_id: int,
+    user_ids: set[int],
+    kinds: Collection[str] = ALL_KINDS,
+) -> list[ChannelRef]:
+    """The enabled channels (of ``kinds``) of those of ``user_ids`` who are active."""
+    if not user_ids:
+        return []
+    wanted = {"cpts_id": cpts_id, "user_ids": list(user_ids), "kinds": list(kinds)}
+    return [ChannelRef(*row) for row in session.execute(ENABLED_CHANNELS, wanted)]
 
 
-def _row(channel: NotificationChannel, key: str, message: Message) -> Notification:
-    return Notification(
-        cpts_id=channel.cpts_id,
-        user_id=channel.user_id,
-        channel_id=channel.id,
-        channel=channel.kind,
-        event=message.event.value,
-        idempotency_key=key,
-        subject=message.subject,
-        body=message.body,
-        data=message.data,
-        next_attempt_at=utcnow(),
-    )
+def _values(channel: ChannelRef, key: str, message: Message) -> dict[str, Any]:
+    """One outbox row's columns (the others take their defaults)."""
+    return {
+        "cpts_id": channel.cpts_id,
+        "user_id": channel.user_id,
+        "channel_id": channel.id,
+        "channel": channel.kind,
+        "event": message.event.value,
+        "idempotency_key": key,
+        "subject": message.subject,
+        "body": message.body,
+        "data": message.data,
+        "next_attempt_at": utcnow(),
+    }
 
 
 def practitioner_users(session: Session, practitioner_ids: Iterable[int]) -> list[int]:
@@ -122,10 +154,30 @@ def _digest(*parts: object) -> str:
     return hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
 
 
-def _referral_event(session: Session, referral: Referral, *, cancelled: bool) -> None:
+def referral_booked(
+    session: Session,
+    referral: Referral,
+    *,
+    referrer: str,
+    zone: ZoneInfo,
+    channels: Sequence[ChannelRef],
+) -> None:
+    """Tell the practitioner a patient is coming, through the channels read before the
+    booking's write transaction began: a new referral's rows, nothing to de-duplicate,
+    written at once in one statement."""
+    if not channels:
+        return
+    message = messages.referral_booked(referral, referrer=referrer, zone=zone)
+    key = f"{message.event.value}:{referral.id}"
+    session.execute(INSERT, [_values(channel, key, message) for channel in channels])
+
+
+def referral_cancelled(session: Session, referral: Referral) -> None:
+    """Tell the practitioner the patient will not come."""
     referrer = referrer_names(session, [referral])[referral.id]
-    render = messages.referral_cancelled if cancelled else messages.referral_booked
-    message = render(referral, referrer=referrer, zone=_zone(session, referral.cpts_id))
+    message = messages.referral_cancelled(
+        referral, referrer=referrer, zone=_zone(session, referral.cpts_id)
+    )
     enqueue(
         session,
         cpts_id=referral.cpts_id,
@@ -133,16 +185,6 @@ def _referral_event(session: Session, referral: Referral, *, cancelled: bool) ->
         key=f"{message.event.value}:{referral.id}",
         message=message,
     )
-
-
-def referral_booked(session: Session, referral: Referral) -> None:
-    """Tell the practitioner a patient is coming."""
-    _referral_event(session, referral, cancelled=False)
-
-
-def referral_cancelled(session: Session, referral: Referral) -> None:
-    """Tell the practitioner the patient will not come."""
-    _referral_event(session, referral, cancelled=True)
 
 
 def _by_practitioner(shifts: Iterable[Shift]) -> dict[int, list[Shift]]:

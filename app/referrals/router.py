@@ -1,20 +1,30 @@
 """HTTP routes for referrals: book (idempotent), list, read, cancel, outcome, purge."""
 
 from collections.abc import Sequence
+from datetime import datetime
+from functools import partial
 from typing import Annotated, TypeVar
 
-from fastapi import APIRouter, Depends, Header, Query, Response, status
+from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
 
 from app.auth import Coordinator, CurrentUser, Principal, require_roles
 from app.clock import NowDep
-from app.db import SessionDep, writes_on_read
-from app.errors import Conflict, Forbidden, NotFound, RuleViolation, error_responses
+from app.db import SessionDep, read, read_then_write, start_writing, writes_on_read
+from app.errors import (
+    Conflict,
+    Forbidden,
+    NotFound,
+    RuleViolation,
+    Unavailable,
+    error_responses,
+)
 from app.observability.metrics import BOOKINGS
 from app.pagination import Page, PageDep
 from app.ratelimits.deps import per_token
 from app.ratelimits.limiter import Family
-from app.referrals import service
+from app.referrals import booking, service
 from app.referrals.models import Referral, ReferralStatus
 from app.referrals.schemas import (
     Appointment,
@@ -80,29 +90,65 @@ def _full(session: Session, referral: Referral) -> ReferralPublic:
     summary="Book a slot for a patient",
     response_model=ReferralPublic,
     status_code=status.HTTP_201_CREATED,
-    responses=error_responses(NotFound, Conflict, service.SlotTaken, RuleViolation, Forbidden),
+    responses=error_responses(
+        NotFound, Conflict, booking.SlotTaken, RuleViolation, Forbidden, Unavailable
+    ),
     dependencies=[Depends(per_token(Family.booking))],
 )
-def book_referral(
+async def book_referral(
+    request: Request,
     user: Referrer,
-    session: SessionDep,
     now: NowDep,
     data: ReferralCreate,
     idempotency_key: IdempotencyKey,
-    response: Response,
-) -> ReferralPublic:
+) -> Response:
     """Book a slot for a patient, as a pharmacist or as a practitioner (a GP sending a
     patient to a physio or a nurse). 409 when the slot is gone; the same Idempotency-Key
     returns the same referral (header ``Idempotent-Replayed: true``); 422 (``slot_id``) when
-    a practitioner books their own slot."""
-    referral, replayed = service.book(
-        session, principal=user, data=data, key=idempotency_key, now=now
+    a practitioner books their own slot.
+
+    One worker thread and one connection: what the booking needs is read first, then the
+    write (SQLite's write lock held only then) takes the slot and writes the referral with
+    what goes with it, and the answer is built from what was read once that commits."""
+    book = partial(_book, principal=user, data=data, key=idempotency_key, now=now)
+    try:
+        created = await read_then_write(request, book)
+    except booking.SlotTaken:
+        # The slot may be gone because this very request, sent before, booked it.
+        replay = partial(_replayed, principal=user, data=data, key=idempotency_key)
+        previous = await run_in_threadpool(read, request.app.state.session_factory, replay)
+        if previous is None:
+            raise
+        return _created(previous, replayed=True)
+    BOOKINGS.inc()
+    return _created(created, replayed=False)
+
+
+def _book(
+    session: Session, *, principal: Principal, data: ReferralCreate, key: str, now: datetime
+) -> ReferralPublic:
+    prepared = booking.prepare(session, principal=principal, data=data, now=now)
+    start_writing(session)
+    referral = booking.take_slot(session, booking=prepared, principal=principal, data=data, key=key)
+    return _view(ReferralPublic, referral, prepared.appointment)
+
+
+def _replayed(
+    session: Session, *, principal: Principal, data: ReferralCreate, key: str
+) -> ReferralPublic | None:
+    previous = booking.replayed(session, principal=principal, data=data, key=key)
+    return None if previous is None else _full(session, previous)
+
+
+def _created(referral: ReferralPublic, *, replayed: bool) -> Response:
+    """201 with the referral, serialised here: FastAPI would validate it once more."""
+    headers = {"Idempotent-Replayed": "true"} if replayed else None
+    return Response(
+        referral.model_dump_json(),
+        status_code=status.HTTP_201_CREATED,
+        headers=headers,
+        media_type="application/json",
     )
-    if replayed:
-        response.headers["Idempotent-Replayed"] = "true"
-    else:
-        BOOKINGS.inc()
-    return _full(session, referral)
 
 
 @router.get(

@@ -1,183 +1,30 @@
-"""Referrals: book a slot atomically, read and list within the patient-data rules, cancel,
-record the outcome, purge identity after the retention period. Every access is audited."""
+"""Referrals: read and list within the patient-data rules, cancel, record the outcome,
+purge identity after the retention period (booking is ``booking.py``). Every access is
+audited."""
 
-import hashlib
-import json
 from collections.abc import Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Select, or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Select, or_, select, update
 from sqlalchemy.orm import Session, lazyload
 
 from app import audit
 from app.auth import Principal
 from app.cpts.models import Cpts
-from app.errors import Conflict, Forbidden, NotFound, RuleViolation
-from app.events import kinds as live
+from app.errors import Conflict, Forbidden, NotFound
 from app.messaging.models import Message
 from app.notifications import service as notify
 from app.pagination import PageParams, paginate
 from app.patient_identity import blank_identities
 from app.practitioners.models import Practitioner
 from app.referrals.models import Referral, ReferralStatus
-from app.referrals.schemas import Appointment, Outcome, ReferralCreate
-from app.rotations.models import Rotation, RotationStatus, Shift, ShiftStatus
+from app.referrals.schemas import Appointment, Outcome
+from app.rotations.models import Shift, ShiftStatus
 from app.slots.models import Slot, SlotStatus
 from app.slots.schemas import OfferedPractitioner
-from app.slots.search import MAX_WITHIN_HOURS, bookable_window, modes_of, slots_changed
+from app.slots.search import slots_changed
 from app.users.models import Role
-
-
-class SlotTaken(Conflict):
-    """The slot was booked, blocked or withdrawn before this request got it."""
-
-    code = "slot_taken"
-
-
-def fingerprint(data: ReferralCreate) -> str:
-    """A stable hash of a booking request, to tell an idempotent replay from a reuse."""
-    canonical = json.dumps(data.model_dump(mode="json"), sort_keys=True)
-    return hashlib.sha256(canonical.encode()).hexdigest()
-
-
-def _by_referrer(principal: Principal) -> ColumnElement[bool]:
-    """The referrals this caller made: their pharmacy's, or their own as a practitioner."""
-    if principal.pharmacy_id is not None:
-        return Referral.pharmacy_id == principal.pharmacy_id
-    return Referral.referrer_practitioner_id == principal.practitioner_id
-
-
-def _replay(session: Session, *, principal: Principal, key: str, request: str) -> Referral | None:
-    existing = session.scalar(
-        select(Referral).where(_by_referrer(principal), Referral.idempotency_key == key)
-    )
-    if existing is not None and existing.request_fingerprint != request:
-        raise RuleViolation(
-            "this Idempotency-Key was already used for a different request", field="Idempotency-Key"
-        )
-    return existing
-
-
-def _bookable_slot(session: Session, *, cpts: Cpts, data: ReferralCreate, now: datetime) -> Slot:
-    """Re-check, inside the booking transaction, every rule the search applied."""
-    row = session.execute(
-        select(Slot, Shift, Rotation, Practitioner)
-        .join(Shift, Shift.id == Slot.shift_id)
-        .join(Rotation, Rotation.id == Shift.rotation_id)
-        .join(Practitioner, Practitioner.id == Slot.practitioner_id)
-        .where(Slot.id == data.slot_id, Slot.cpts_id == cpts.id)
-        .options(lazyload(Practitioner.sectors))
-        .with_for_update(of=Slot)
-    ).first()
-    if row is None:
-        raise NotFound(f"slot {data.slot_id} not found")
-    slot, shift, rotation, practitioner = row
-    earliest, latest = bookable_window(cpts, now=now, within_hours=MAX_WITHIN_HOURS, same_day=False)
-    if slot.status != SlotStatus.open.value:
-        raise SlotTaken(f"slot {slot.id} is no longer available ({slot.status})")
-    if (
-        shift.status != ShiftStatus.active.value
-        or rotation.status != RotationStatus.published.value
-    ):
-        raise SlotTaken(f"slot {slot.id} is no longer part of the published rotation")
-    if not earliest <= slot.starts_at <= latest:
-        raise SlotTaken(
-            f"slot {slot.id} is outside the booking window "
-            f"(minimum notice {cpts.min_notice_minutes} min, at most {MAX_WITHIN_HOURS} h ahead)"
-        )
-    if data.mode not in modes_of(practitioner):
-        raise RuleViolation(f"this practitioner does not offer {data.mode.value}", field="mode")
-    return slot
-
-
-def can_refer(principal: Principal) -> bool:
-    """Whether this caller books slots for patients: a pharmacy's user or a practitioner."""
-    return principal.pharmacy_id is not None or principal.practitioner_id is not None
-
-
-def book(
-    session: Session, *, principal: Principal, data: ReferralCreate, key: str, now: datetime
-) -> tuple[Referral, bool]:
-    """Book a slot for a patient, for a pharmacy or a practitioner (typically a GP sending
-    a patient to a physio or a nurse); returns the referral and whether this was a replay.
-
-    Exactly one of many concurrent bookings of a slot wins: the slot is taken with a
-    conditional update, and a partial unique index (one active referral per slot) backs it.
-    What needs no lock (the replay check, the request's fingerprint, the CPTS's rules) is
-    done before the slot's row is locked, so the lock is held only to check and take it.
-    """
-    if not can_refer(principal):
-        raise Forbidden("only a pharmacy's user or a practitioner can refer a patient")
-    request = fingerprint(data)
-    previous = _replay(session, principal=principal, key=key, request=request)
-    if previous is not None:
-        return previous, True
-    try:
-        referral = _take_slot(
-            session, principal=principal, data=data, key=key, request=request, now=now
-        )
-    except SlotTaken:
-        # A retry racing its own original waited for the slot's lock while the original
-        # committed: the slot is gone because it booked it, so answer the same referral.
-        previous = _replay(session, principal=principal, key=key, request=request)
-        if previous is not None:
-            return previous, True
-        raise
-    _audit(session, principal, "create", referral)
-    slots_changed(referral.cpts_id)
-    notify.referral_booked(session, referral)
-    live.referral_booked(session, referral)
-    return referral, False
-
-
-def _take_slot(
-    session: Session,
-    *,
-    principal: Principal,
-    data: ReferralCreate,
-    key: str,
-    request: str,
-    now: datetime,
-) -> Referral:
-    """Lock the slot, check it is still bookable, take it and add the referral."""
-    cpts = session.get_one(Cpts, principal.cpts_id, options=[lazyload(Cpts.profession_settings)])
-    slot = _bookable_slot(session, cpts=cpts, data=data, now=now)
-    if slot.practitioner_id == principal.practitioner_id:
-        raise RuleViolation("a practitioner cannot refer a patient to themself", field="slot_id")
-    taken = session.execute(
-        update(Slot)
-        .where(Slot.id == slot.id, Slot.status == SlotStatus.open.value)
-        .values(status=SlotStatus.booked.value)
-        .execution_options(synchronize_session="fetch")
-    )
-    if taken.rowcount != 1:  # type: ignore[attr-defined]
-        raise SlotTaken(f"slot {slot.id} was just booked by someone else")
-    referral = Referral(
-        cpts_id=cpts.id,
-        slot_id=slot.id,
-        pharmacy_id=principal.pharmacy_id,
-        referrer_practitioner_id=None if principal.pharmacy_id else principal.practitioner_id,
-        practitioner_id=slot.practitioner_id,
-        booked_by=principal.user_id,
-        idempotency_key=key,
-        request_fingerprint=request,
-        mode=data.mode.value,
-        profession=slot.profession,
-        slot_starts_at=slot.starts_at,
-        patient_display_name=data.patient.display_name,
-        patient_phone=data.patient.phone,
-        patient_birth_year=data.patient.birth_year,
-        reason_category=data.reason_category.value,
-        note=data.note,
-    )
-    try:
-        with session.begin_nested():
-            session.add(referral)
-    except IntegrityError:
-        raise SlotTaken(f"slot {slot.id} was just booked by someone else") from None
-    return referral
 
 
 def _audit(session: Session, principal: Principal, action: str, referral: Referral) -> None:

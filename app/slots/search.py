@@ -249,7 +249,7 @@ def take_snapshot(session: Session, *, cpts_id: int, now: datetime) -> Snapshot:
         pharmacies={
             pid: (lat, lon) for pid, lat, lon in pharmacies if lat is not None and lon is not None
         },
-        documents=tuple(_offer(row, None, zone).model_dump(mode="json") for row in offer_rows),
+        documents=tuple(offer_of(row, None, zone).model_dump(mode="json") for row in offer_rows),
     )
 
 
@@ -394,7 +394,7 @@ class Found:
     def offers(self) -> list[SlotOffer]:
         """The page's offers as models."""
         zone = ZoneInfo(self.snapshot.rules.timezone)
-        return [_offer(self.snapshot.rows[i], distance, zone) for i, distance in self.shown]
+        return [offer_of(self.snapshot.rows[i], distance, zone) for i, distance in self.shown]
 
     def documents(self) -> list[dict[str, Any]]:
         """The page's offers as JSON, from the snapshot's serialised rows."""
@@ -407,7 +407,8 @@ def _distance(row: OfferRow, origin: tuple[float, float] | None) -> float | None
     return round(distance_km(origin, (row.latitude, row.longitude)), 2)
 
 
-def _offer(row: OfferRow, distance: float | None, zone: ZoneInfo) -> SlotOffer:
+def offer_of(row: OfferRow, distance: float | None, zone: ZoneInfo) -> SlotOffer:
+    """An open slot as the search offers it, in the CPTS's local time."""
     return SlotOffer(
         slot_id=row.slot_id,
         starts_at=row.starts_at.astimezone(zone),

@@ -27,6 +27,7 @@ from app.messaging import service as messaging
 from app.pagination import PageParams
 from app.practitioners.models import Practitioner
 from app.professions import Profession
+from app.referrals import booking
 from app.referrals import service as referrals
 from app.referrals.models import ReasonCategory
 from app.referrals.schemas import ReferralCreate
@@ -235,8 +236,8 @@ def _book(
         context = _form_context(session, user, now, chosen=chosen, values=values, errors=errors)
         return render(request, "patient_form.html", context, status=422)
     try:
-        referral, _ = referrals.book(session, principal=user.principal, data=data, key=key, now=now)
-    except referrals.SlotTaken:
+        referral, _ = booking.book(session, principal=user.principal, data=data, key=key, now=now)
+    except booking.SlotTaken:
         session.rollback()
         return _taken(request, session, user, now, data, values)
     return RedirectResponse(f"/orientations/{referral.id}", status_code=303)

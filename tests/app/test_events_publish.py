@@ -115,6 +115,32 @@ def test_a_rolled_back_event_is_neither_pushed_nor_kept(live: LiveDatabase) -> N
         assert session.scalar(select(func.count()).select_from(StreamEvent)) == 0
 
 
+def test_the_events_of_a_savepoint_rolled_back_around_them_are_dropped(
+    live: LiveDatabase,
+) -> None:
+    with live.sessions() as session:
+        me, _colleague, _stranger = _users(session)
+        cpts_id = session.get_one(User, me).cpts_id
+
+    def nested_then_commit() -> None:
+        with live.sessions() as session:
+            with session.begin_nested():
+                publish(session, cpts_id=cpts_id, user_ids=[me], kind="slot.taken", data={"n": 1})
+            with session.begin_nested() as outer:
+                with session.begin_nested():  # released, then rolled back with ``outer``
+                    publish(
+                        session, cpts_id=cpts_id, user_ids=[me], kind="slot.taken", data={"n": 2}
+                    )
+                outer.rollback()
+            session.commit()
+
+    with _heard_by(lambda: _listener(live)):
+        got = _received([me], nested_then_commit, wait=0.5)
+    assert [d.data for d in got[me]] == [{"n": 1}]
+    with live.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(StreamEvent)) == 1
+
+
 def test_nothing_is_pushed_before_the_commit(session_factory: sessionmaker[Session]) -> None:
     with session_factory() as session:
         me, _colleague, _stranger = _users(session)

@@ -24,7 +24,7 @@ from app.notifications import service as notify
 from app.notifications import worker as worker_module
 from app.notifications.models import Notification
 from app.notifications.worker import LEASE, NotificationWorker
-from app.referrals import service as referrals
+from app.referrals import booking as referral_booking
 from app.referrals.schemas import ReferralCreate
 from app.rotations.jobs import JobRunner
 from app.rotations.solver_process import SolverProcess
@@ -231,7 +231,7 @@ def _book_directly(session: Session, setup: Subscribed) -> None:
     data = ReferralCreate.model_validate(
         {"slot_id": setup.slot_id, "patient": NAMED_PATIENT, "reason_category": "infection"}
     )
-    referrals.book(session, principal=principal, data=data, key="direct", now=API_NOW)
+    referral_booking.book(session, principal=principal, data=data, key="direct", now=API_NOW)
 
 
 def test_receiver_failing_twice_gets_it_on_the_third_try_with_backoff(
