@@ -2,11 +2,12 @@
 
 The coverage stage runs CP-SAT as it comes: its relaxation is tight. Later stages search
 first without the linear relaxation (on these models it finds the best rosters fastest,
-and proves them whenever the bound follows from propagation alone); if that stops short
-of a proof on a roster of several weeks, time windows are re-solved one after the other,
-the rest of the roster frozen (see `windows.py`); last, the search goes on over the whole
-roster with the linear relaxation, which proves the bounds propagation cannot (see
-`spacing.py`). Every run is single-threaded and bounded in deterministic time, so the same
+and proves them whenever the bound follows from propagation alone), then, if that stops
+short of a proof, with the relaxation over the whole roster, which proves the bounds
+propagation cannot (see `spacing.py`). A part's last stage gets only the first search at
+first; `with_relaxation` and `sweep_windows` (time windows re-solved in turn, the rest of
+the roster frozen: see `windows.py`) improve it later, with the work the parts left (see
+`solve.py`). Every run is single-threaded and bounded in deterministic time, so the same
 model and seed always give the same roster.
 """
 
