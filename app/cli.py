@@ -24,6 +24,7 @@ from app.observability.logs import setup_logging
 from app.observability.metrics import build_registry, multiprocess_directory, serve_metrics
 from app.retention import purge_expired
 from app.rotations.jobs import SolveFunction
+from app.serving import EVENT_LOOP, HTTP_PROTOCOL
 from app.tasks.worker import run_worker
 from app.users.models import Role
 from app.users.schemas import UserCreate
@@ -42,13 +43,6 @@ WORKER_HEALTHCHECK_SECONDS = 60
 """With ``--workers N``, how long uvicorn waits for a worker's answer before killing it as
 hung. Uvicorn's 5 s is shorter than a worker's start (importing the app) on a loaded host,
 where workers were killed and restarted forever and the server never answered."""
-
-EVENT_LOOP = "asyncio"
-"""The event loop uvicorn serves on: Python's own, not uvloop (uvicorn's default when it is
-installed). Under load uvloop served new connections' first requests one loop turn apart:
-with 64 connections open, wrk saw 24 new ones answered 50 ms apart, up to 1.6 s (tcpdump of
-bench.hot_paths's search), and timeouts at 256 connections; asyncio takes every pending
-connection at once, for about 5 % less throughput."""
 
 
 def _in_transaction(work: Callable[[Session], ResultT]) -> ResultT:
@@ -109,6 +103,7 @@ def _serve(args: argparse.Namespace) -> None:
             access_log=False,  # each request's line is the app's own, with its request id
             workers=args.workers,
             loop=EVENT_LOOP,
+            http=HTTP_PROTOCOL,
             timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS,
             timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
         )
