@@ -148,15 +148,20 @@ async def current_principal(
 CurrentUser = Annotated[Principal, Depends(current_principal)]
 
 
+def ensure_role(principal: Principal, roles: tuple[Role, ...]) -> Principal:
+    """The principal if it has one of ``roles``; 403 otherwise."""
+    if principal.role not in roles:
+        allowed = ", ".join(r.value for r in roles)
+        raise Forbidden(f"this action needs the role: {allowed}")
+    return principal
+
+
 def require_roles(*roles: Role) -> Callable[[Principal], Awaitable[Principal]]:
     """A dependency that lets only the given roles through (403 otherwise)."""
 
     @raises(Forbidden)
     async def check(principal: CurrentUser) -> Principal:
-        if principal.role not in roles:
-            allowed = ", ".join(r.value for r in roles)
-            raise Forbidden(f"this action needs the role: {allowed}")
-        return principal
+        return ensure_role(principal, roles)
 
     return check
 

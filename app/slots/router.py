@@ -1,13 +1,13 @@
 """HTTP routes for slots: the pharmacist's search, a practitioner's own slots."""
 
-import json
 from datetime import datetime, time, timedelta
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Query, Request, Response
+from pydantic import BaseModel, Field
 
-from app.auth import CurrentUser, Principal, require_roles
+from app.auth import CurrentUser, Principal
 from app.clock import NowDep
 from app.competences.schemas import InseeCode
 from app.cpts.models import Cpts
@@ -16,7 +16,7 @@ from app.errors import Conflict, Forbidden, NotFound, RuleViolation, error_respo
 from app.pagination import Page, PageDep
 from app.practitioners.service import get_practitioner_for
 from app.professions import Profession
-from app.ratelimits.deps import per_token
+from app.ratelimits.deps import budgeted_caller
 from app.ratelimits.limiter import Family
 from app.slots import service
 from app.slots.models import Slot
@@ -29,7 +29,8 @@ router = APIRouter(prefix="/v1", tags=["slots"])
 JSON = "application/json"
 
 Searcher = Annotated[
-    Principal, Depends(require_roles(Role.pharmacist, Role.practitioner, Role.coordinator))
+    Principal,
+    Depends(budgeted_caller(Family.search, Role.pharmacist, Role.practitioner, Role.coordinator)),
 ]
 
 
@@ -48,34 +49,38 @@ def parse_near(near: str | None) -> tuple[float, float] | None:
     return latitude, longitude
 
 
+class SlotSearch(BaseModel):
+    """What a search asks for, in its query string."""
+
+    profession: Profession | None = None
+    within_hours: int = Field(24, ge=1, le=MAX_WITHIN_HOURS, description="Hours ahead")
+    same_day: bool = Field(False, description="Only slots before midnight, the CPTS's time")
+    sector_id: EntityId | None = None
+    near: str | None = Field(None, description="latitude,longitude")
+    mode: ConsultationMode | None = None
+    competence_id: EntityId | None = Field(
+        None, description="Practitioners declaring this competence"
+    )
+    equipment_id: EntityId | None = Field(
+        None, description="Practitioners declaring this equipment"
+    )
+    commune: InseeCode | None = Field(
+        None, description="The patient's commune (INSEE code): home visits covering it"
+    )
+
+
 @router.get(
     "/slots",
     summary="Find open slots (pharmacist, referring practitioner)",
     response_model=Page[SlotOffer],
     responses=error_responses(RuleViolation),
-    dependencies=[Depends(per_token(Family.search))],
 )
 async def find_slots(
     request: Request,
     user: Searcher,
     now: NowDep,
     page: PageDep,
-    profession: Profession | None = None,
-    within_hours: Annotated[int, Query(ge=1, le=MAX_WITHIN_HOURS)] = 24,
-    same_day: bool = False,
-    sector_id: EntityId | None = None,
-    near: Annotated[str | None, Query(description="latitude,longitude")] = None,
-    mode: ConsultationMode | None = None,
-    competence_id: Annotated[
-        EntityId | None, Query(description="Practitioners declaring this competence")
-    ] = None,
-    equipment_id: Annotated[
-        EntityId | None, Query(description="Practitioners declaring this equipment")
-    ] = None,
-    commune: Annotated[
-        InseeCode | None,
-        Query(description="The patient's commune (INSEE code): home visits covering it"),
-    ] = None,
+    search: Annotated[SlotSearch, Query()],
 ) -> Response:
     """Open slots from now + minimum notice up to ``within_hours`` (or the end of today with
     ``same_day``), by start time then distance from ``near`` or the caller's pharmacy.
@@ -88,15 +93,17 @@ async def find_slots(
     Runs on the event loop: answered from the process's snapshot of open slots (see
     ``app.slots.search``), a search costs no worker thread and no database round trip."""
     query = SlotQuery(
-        profession=profession.value if profession else None,
-        within_hours=within_hours,
-        same_day=same_day,
-        sector_id=sector_id,
-        near=parse_near(near),
-        mode=ConsultationMode.home_visit if commune is not None and mode is None else mode,
-        competence_id=competence_id,
-        equipment_id=equipment_id,
-        commune=commune,
+        profession=search.profession.value if search.profession else None,
+        within_hours=search.within_hours,
+        same_day=search.same_day,
+        sector_id=search.sector_id,
+        near=parse_near(search.near),
+        mode=ConsultationMode.home_visit
+        if search.commune is not None and search.mode is None
+        else search.mode,
+        competence_id=search.competence_id,
+        equipment_id=search.equipment_id,
+        commune=search.commune,
     )
     if query.commune is not None and query.mode != ConsultationMode.home_visit:
         raise RuleViolation("a patient's commune is for home-visit searches", field="commune")
@@ -110,13 +117,11 @@ async def find_slots(
         pharmacy_id=user.pharmacy_id,
     )
     # The snapshot holds each offer serialised: assemble the page, skip FastAPI's validation.
-    body = {
-        "items": found.documents(),
-        "total": found.total,
-        "limit": page.limit,
-        "offset": page.offset,
-    }
-    return Response(json.dumps(body, ensure_ascii=False, separators=(",", ":")), media_type=JSON)
+    body = (
+        f'{{"items":{found.items_json()},"total":{found.total},'
+        f'"limit":{page.limit},"offset":{page.offset}}}'
+    )
+    return Response(body, media_type=JSON)
 
 
 def _slot_public(slot: Slot, zone: ZoneInfo, now: datetime) -> SlotPublic:

@@ -10,6 +10,7 @@ inside its own transaction and answers 409 when the slot is gone.
 
 import asyncio
 import dataclasses
+import json
 import math
 import threading
 import weakref
@@ -17,7 +18,6 @@ from collections.abc import Collection
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, select
@@ -187,8 +187,9 @@ class Snapshot:
     until: datetime
     rows: tuple[OfferRow, ...]
     pharmacies: dict[int, tuple[float, float]]
-    documents: tuple[dict[str, Any], ...] = ()
-    """Each row's offer as JSON, but its distance: serialised once, not at every search."""
+    encoded: tuple[str, ...] = ()
+    """Each row's offer serialised once, not at every search: its JSON object without the
+    distance and the closing brace, which each search adds."""
 
     def covers(self, earliest: datetime, latest: datetime) -> bool:
         """Spanning the window asked for."""
@@ -249,8 +250,13 @@ def take_snapshot(session: Session, *, cpts_id: int, now: datetime) -> Snapshot:
         pharmacies={
             pid: (lat, lon) for pid, lat, lon in pharmacies if lat is not None and lon is not None
         },
-        documents=tuple(offer_of(row, None, zone).model_dump(mode="json") for row in offer_rows),
+        encoded=tuple(_encoded_offer(offer_of(row, None, zone)) for row in offer_rows),
     )
+
+
+def _encoded_offer(offer: SlotOffer) -> str:
+    document = offer.model_dump(mode="json", exclude={"distance_km"})
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":"))[:-1]
 
 
 def _read_snapshot(factory: sessionmaker[Session], cpts_id: int, now: datetime) -> Snapshot:
@@ -396,9 +402,14 @@ class Found:
         zone = ZoneInfo(self.snapshot.rules.timezone)
         return [offer_of(self.snapshot.rows[i], distance, zone) for i, distance in self.shown]
 
-    def documents(self) -> list[dict[str, Any]]:
-        """The page's offers as JSON, from the snapshot's serialised rows."""
-        return [{**self.snapshot.documents[i], "distance_km": d} for i, d in self.shown]
+    def items_json(self) -> str:
+        """The page's offers as a JSON array, from the snapshot's serialised rows."""
+        encoded = self.snapshot.encoded
+        return (
+            "["
+            + ",".join(f'{encoded[i]},"distance_km":{json.dumps(d)}}}' for i, d in self.shown)
+            + "]"
+        )
 
 
 def _distance(row: OfferRow, origin: tuple[float, float] | None) -> float | None:
