@@ -15,6 +15,7 @@ import httpx
 import uvicorn
 from fastapi import FastAPI
 
+from app.serving import EVENT_LOOP, HTTP_PROTOCOL
 from tests.databases import drop_database, fresh_database
 
 CLI = str(Path(sys.executable).with_name("cpts-snp"))
@@ -30,9 +31,13 @@ def free_port() -> int:
 
 @contextmanager
 def served_in_thread(app: FastAPI) -> Iterator[str]:
-    """``app`` served by uvicorn on a thread of this process; yields its base URL."""
+    """``app`` served by uvicorn on a thread of this process, on the event loop and HTTP
+    protocol ``cpts-snp serve`` uses; yields its base URL."""
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_level="warning", loop=EVENT_LOOP, http=HTTP_PROTOCOL
+    )
+    server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     while not server.started:

@@ -28,6 +28,7 @@ from app.revocation import NotifyListener
 from app.rotations.jobs import JobRunner
 from app.rotations.solver_process import SolverProcess
 from app.schema import upgrade
+from app.serving import EVENT_LOOP, HTTP_PROTOCOL
 from app.users.models import Role, User
 from app.users.schemas import UserCreate
 from app.users.service import create_user, issue_token
@@ -179,9 +180,16 @@ def _world(api: TestClient, sessions: sessionmaker[Session], solver: SolverProce
 
 @contextmanager
 def _serving(app: object, port: int) -> Iterator[None]:
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")  # type: ignore[arg-type]
+    config = uvicorn.Config(
+        app,  # type: ignore[arg-type]
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        lifespan="off",
+        loop=EVENT_LOOP,  # as `cpts-snp serve`
+        http=HTTP_PROTOCOL,
     )
+    server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="live-server", daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
