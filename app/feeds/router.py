@@ -6,11 +6,12 @@ from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 from fastapi.concurrency import run_in_threadpool
+from sqlalchemy.orm import Session
 
 from app.auth import Coordinator, CoordinatorOrPractitioner, hash_token
 from app.clock import NowDep
-from app.db import SessionDep
-from app.errors import Forbidden, NotFound, RuleViolation, error_responses
+from app.db import SessionDep, read
+from app.errors import Forbidden, NotFound, RuleViolation, Unavailable, error_responses
 from app.feeds import content, service
 from app.feeds.cache import FeedCache, changes_seen, rendered
 from app.feeds.conditional import MEDIA_TYPE, calendar_response
@@ -29,7 +30,7 @@ EndpointT = TypeVar("EndpointT", bound=Callable[..., Any])
 FEED_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"content": {MEDIA_TYPE: {}}, "description": "The iCalendar feed"},
     304: {"description": "The client's copy (ETag or Last-Modified) is current"},
-    **error_responses(NotFound),
+    **error_responses(NotFound, Unavailable),
 }
 
 
@@ -126,10 +127,11 @@ def revoke_feed_token(
 
 
 async def _cached_feed(
-    request: Request, render_feed: Callable[[], tuple[int, FeedCalendar]], key: str
+    request: Request, render_feed: Callable[[Session], tuple[int, FeedCalendar]], key: str
 ) -> Response:
-    """Answer from the process's rendered copy of the feed, or render it in a worker thread
-    (reading the freshness stamp and change count first, so a change meanwhile voids it)."""
+    """Answer from the process's rendered copy of the feed, or render it in a worker thread,
+    in a read transaction of its own (reading the freshness stamp and change count first,
+    so a change meanwhile voids it): a feed served from the cache opens no session."""
     cache: FeedCache = request.app.state.feeds
     freshness = request.app.state.principals.freshness
     feed = cache.get(key, freshness)
@@ -138,18 +140,17 @@ async def _cached_feed(
             feed = cache.get(key, freshness)
             if feed is None:
                 stamp, seen = freshness.stamp(), changes_seen()
-                feed = rendered(*await run_in_threadpool(render_feed))
+                factory = request.app.state.session_factory
+                feed = rendered(*await run_in_threadpool(read, factory, render_feed))
                 cache.put(key, feed, stamp=stamp, seen=seen)
     return calendar_response(request, feed)
 
 
 @feed_route("/ical/practitioners/{token}.ics", summary="A practitioner's calendar (iCal)")
-async def practitioner_feed(
-    request: Request, session: SessionDep, now: NowDep, token: str
-) -> Response:
+async def practitioner_feed(request: Request, now: NowDep, token: str) -> Response:
     """A practitioner's on-call shifts and referred patients (without identity), as iCal."""
 
-    def render_feed() -> tuple[int, FeedCalendar]:
+    def render_feed(session: Session) -> tuple[int, FeedCalendar]:
         feed = service.active_feed(session, kind=FeedKind.practitioner, secret=token)
         base_url = request.app.state.settings.public_base_url
         calendar = content.practitioner_calendar(
@@ -163,7 +164,6 @@ async def practitioner_feed(
 @feed_route("/ical/cpts/{token}.ics", summary="The CPTS's on-call calendar (iCal)")
 async def cpts_feed(
     request: Request,
-    session: SessionDep,
     now: NowDep,
     token: str,
     profession: Annotated[Profession | None, Query()] = None,
@@ -171,7 +171,7 @@ async def cpts_feed(
 ) -> Response:
     """The CPTS's on-call shifts within the token's filters, narrowed by the query's."""
 
-    def render_feed() -> tuple[int, FeedCalendar]:
+    def render_feed(session: Session) -> tuple[int, FeedCalendar]:
         feed = service.active_feed(session, kind=FeedKind.cpts, secret=token)
         calendar = content.cpts_calendar(
             session,
