@@ -5,6 +5,7 @@ import secrets
 import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -13,6 +14,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.db import read
 from app.errors import Forbidden, Unauthorized, Unavailable, raises
 from app.observability.context import note_cpts
 from app.revocation import NOTICE, Freshness
@@ -88,8 +90,7 @@ class PrincipalCache:
 def _resolve(factory: sessionmaker[Session], token_hash: str) -> Principal:
     """Read a token's principal in a short transaction of its own: the connection goes back
     to the pool at once, whatever the request does next (a search needs none)."""
-    with factory() as session, session.begin():
-        return _principal_of(session, token_hash)
+    return read(factory, partial(_principal_of, token_hash=token_hash))
 
 
 def _principal_of(session: Session, token_hash: str) -> Principal:

@@ -18,6 +18,7 @@ from collections.abc import Collection
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from functools import partial
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, select
@@ -25,6 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.competences.models import practitioner_items
 from app.cpts.models import Cpts
+from app.db import read
 from app.pagination import PageParams
 from app.pharmacies.models import Pharmacy
 from app.practitioners.models import Practitioner
@@ -259,11 +261,6 @@ def _encoded_offer(offer: SlotOffer) -> str:
     return json.dumps(document, ensure_ascii=False, separators=(",", ":"))[:-1]
 
 
-def _read_snapshot(factory: sessionmaker[Session], cpts_id: int, now: datetime) -> Snapshot:
-    with factory() as session, session.begin():
-        return take_snapshot(session, cpts_id=cpts_id, now=now)
-
-
 class OpenSlotCache:
     """Per-process snapshots of open slots, one per CPTS (see the module docstring).
 
@@ -308,7 +305,9 @@ class OpenSlotCache:
                 return current
             refresh = self._refreshes.get(cpts_id)
             if refresh is None:
-                refresh = self._refresher.submit(_read_snapshot, factory, cpts_id, now)
+                refresh = self._refresher.submit(
+                    read, factory, partial(take_snapshot, cpts_id=cpts_id, now=now)
+                )
                 self._refreshes[cpts_id] = refresh
                 refresh.add_done_callback(lambda done: self._store(cpts_id, done))
             # A factory bound to one connection (the tests') cannot read aside while a
