@@ -8,7 +8,6 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import TypeVar
 
-import uvicorn
 from sqlalchemy.orm import Session
 
 from app import schema
@@ -25,6 +24,7 @@ from app.observability.metrics import build_registry, multiprocess_directory, se
 from app.retention import purge_expired
 from app.rotations.jobs import SolveFunction
 from app.serving import EVENT_LOOP, HTTP_PROTOCOL
+from app.supervisor import serve
 from app.tasks.worker import run_worker
 from app.users.models import Role
 from app.users.schemas import UserCreate
@@ -39,10 +39,6 @@ def _say(text: str) -> None:
 
 SHUTDOWN_GRACE_SECONDS = 5
 """On stop, requests still running after this long (open event streams) are cut."""
-WORKER_HEALTHCHECK_SECONDS = 60
-"""With ``--workers N``, how long uvicorn waits for a worker's answer before killing it as
-hung. Uvicorn's 5 s is shorter than a worker's start (importing the app) on a loaded host,
-where workers were killed and restarted forever and the server never answered."""
 
 
 def _in_transaction(work: Callable[[Session], ResultT]) -> ResultT:
@@ -93,7 +89,7 @@ def _serve(args: argparse.Namespace) -> None:
         raise SystemExit(f"cpts-snp serve: {exc}") from None
     host = args.host or settings.host
     with _metrics_server(settings, host=host, workers=args.workers):
-        uvicorn.run(
+        serve(
             "app.main:create_app",
             factory=True,
             host=host,
@@ -105,7 +101,6 @@ def _serve(args: argparse.Namespace) -> None:
             loop=EVENT_LOOP,
             http=HTTP_PROTOCOL,
             timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS,
-            timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
         )
 
 

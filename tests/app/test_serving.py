@@ -22,8 +22,9 @@ def _no_app(*_args: Any) -> None:
 def test_serve_passes_the_loop_and_protocol_to_uvicorn(monkeypatch: pytest.MonkeyPatch) -> None:
     served: list[dict[str, Any]] = []
     monkeypatch.setattr(cli.schema, "upgrade", lambda _url: None)
-    monkeypatch.setattr(cli.uvicorn, "run", lambda *a, **kw: served.append(kw))
+    monkeypatch.setattr(cli, "serve", lambda *a, **kw: served.append(kw))
     cli.main(["serve", "--workers", "2"])
+    assert served[0]["workers"] == 2
     assert served[0]["loop"] == EVENT_LOOP == "asyncio"
     config = uvicorn.Config(app=_no_app, http=served[0]["http"])
     config.load()
