@@ -272,15 +272,27 @@ def _by_referrer(principal: Principal) -> ColumnElement[bool]:
 def replayed(
     session: Session, *, principal: Principal, data: ReferralCreate, key: str
 ) -> Referral | None:
-    """The referral this caller already made with ``key``, if any (an idempotent replay);
-    422 (``Idempotency-Key``) when that key was used for a different request."""
+    """The referral this caller already made with ``key``, if any (an idempotent replay),
+    audited as a read in the caller's (write) transaction: the replay answers with the
+    patient's identity. 422 (``Idempotency-Key``) when that key was used for a different
+    request."""
     existing = session.scalar(
         select(Referral).where(_by_referrer(principal), Referral.idempotency_key == key)
     )
-    if existing is not None and existing.request_fingerprint != fingerprint(data):
+    if existing is None:
+        return None
+    if existing.request_fingerprint != fingerprint(data):
         raise RuleViolation(
             "this Idempotency-Key was already used for a different request", field="Idempotency-Key"
         )
+    audit.record(
+        session,
+        actor=principal,
+        cpts_id=existing.cpts_id,
+        action="read",
+        subject_type="referral",
+        subject_id=existing.id,
+    )
     return existing
 
 

@@ -6,12 +6,11 @@ from functools import partial
 from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
-from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
 
 from app.auth import Coordinator, CurrentUser, Principal, require_roles
 from app.clock import NowDep
-from app.db import SessionDep, read, read_then_write, start_writing, writes_on_read
+from app.db import SessionDep, read_then_write, start_writing, writes_on_read
 from app.errors import (
     Conflict,
     Forbidden,
@@ -116,7 +115,7 @@ async def book_referral(
     except booking.SlotTaken:
         # The slot may be gone because this very request, sent before, booked it.
         replay = partial(_replayed, principal=user, data=data, key=idempotency_key)
-        previous = await run_in_threadpool(read, request.app.state.session_factory, replay)
+        previous = await read_then_write(request, replay)
         if previous is None:
             raise
         return _created(previous, replayed=True)
@@ -136,6 +135,7 @@ def _book(
 def _replayed(
     session: Session, *, principal: Principal, data: ReferralCreate, key: str
 ) -> ReferralPublic | None:
+    start_writing(session)  # a replay's answer is audited
     previous = booking.replayed(session, principal=principal, data=data, key=key)
     return None if previous is None else _full(session, previous)
 

@@ -49,6 +49,12 @@ def test_idempotent_replay_returns_the_same_referral(
     other_body = book(client, booking, offer["slot_id"], key="same", note="autre")
     assert other_body.status_code == 422
     assert other_body.json()["error"]["fields"][0]["field"] == "Idempotency-Key"
+    audited = session.scalars(
+        select(AuditEntry.action)
+        .where(AuditEntry.subject_type == "referral", AuditEntry.subject_id == first.json()["id"])
+        .order_by(AuditEntry.id)
+    ).all()
+    assert audited == ["create", "read"], "the replay returned the patient's identity"
     page = client.get("/v1/referrals", headers=booking.pharmacist).json()
     assert page["total"] == 1
 
