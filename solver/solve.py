@@ -125,7 +125,9 @@ def _solve_part(
     Each stage starts from the roster of the one before (the first from the starting
     roster), and needs no search when that roster is already at the stage's trivial
     lower bound. The coverage stage's roster is a first roster at the best coverage; the
-    starting roster replaces it when that covers as much (it is fairer).
+    starting roster replaces it when that covers as much (it is fairer). Each stage but
+    the last is held at its value for the stages after it; the last is not, since a bound
+    on the objective being minimised slows the search with the relaxation that may follow.
     """
     started = time.perf_counter()
     built = build_model(part, config)
@@ -154,7 +156,7 @@ def _solve_part(
             tracker.covered(round(stage.objective))
             if valid and built.value(terms, roster) == round(stage.objective):
                 stage = replace(stage, roster=sorted(roster))
-        else:
+        elif not last:
             built.hold_at_most(terms, round(stage.objective))
         stages.append(stage)
         roster = set(stage.roster)
