@@ -230,7 +230,7 @@ def _watch_bulk(state: ORMExecuteState) -> None:
 
 
 def _announce(session: Session) -> None:
-    if session.get_bind().dialect.name != "postgresql":
+    if session.get_bind().dialect.name != "postgresql" or session.in_nested_transaction():
         return
     session.flush()  # changes still pending are flushed here, after this hook would look
     if not session.info.get(CHANGED):
@@ -244,8 +244,8 @@ def _announce(session: Session) -> None:
 
 
 def _after_commit(session: Session) -> None:
-    if not session.info.pop(CHANGED, False):
-        return
+    if session.in_nested_transaction() or not session.info.pop(CHANGED, False):
+        return  # a savepoint's release (the transaction goes on), or no auth change
     bind = session.get_bind()
     database = bind.engine.url.database if bind.dialect.name == "sqlite" else None
     if database and database != ":memory:":

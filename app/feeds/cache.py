@@ -163,6 +163,8 @@ def _inserted_cpts(parameters: Any) -> set[int]:
 
 def _after_commit(session: Session) -> None:
     global _latest
+    if session.in_nested_transaction():
+        return  # a savepoint's release: its changes count when the transaction commits
     touched = session.info.pop(CHANGED, set())
     if not touched:
         return
