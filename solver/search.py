@@ -33,9 +33,12 @@ _STATUS: dict[cp_model.CpSolverStatus, Status] = {
 _QUICK_SHARE = 1 / 3
 """Most of a stage's budget its search without the linear relaxation may use..."""
 
-_QUICK_WORK_PER_SHIFT = 1 / 1000
-"""...and at most this many deterministic seconds per candidate shift (at least 1 s):
-enough for that search to reach its best rosters on the bench's instances."""
+_QUICK_WORK_PER_SHIFT = 1 / 2000
+"""...and at most this many deterministic seconds per candidate shift (at least
+`_QUICK_FLOOR`): enough for that search to reach its best rosters on the bench's instances
+where it can; where it cannot, the search with the relaxation does better with the rest."""
+
+_QUICK_FLOOR = 0.5
 
 _WORK_PER_WINDOW = 1.0
 """Deterministic seconds one time window may use at most."""
@@ -100,7 +103,7 @@ def search(
     if coverage:
         return run(built, config, budget, work, coverage, {})
     size = len(built.variables.assign) * _QUICK_WORK_PER_SHIFT
-    limit = min(work * _QUICK_SHARE, max(1.0, size))
+    limit = min(work * _QUICK_SHARE, max(_QUICK_FLOOR, size))
     quick = run(built, config, budget, limit, False, _QUICK_LAST if last else _QUICK)
     if quick is None or quick.status == "optimal" or last:
         return quick
