@@ -85,7 +85,9 @@ def normalise_url(url: str) -> str:
     return url
 
 
-def _sqlite_pragmas(busy_timeout_ms: int, synchronous: str) -> Callable[[Any, Any], None]:
+def _sqlite_pragmas(
+    busy_timeout_ms: int, synchronous: str, *, autocheckpoint: bool
+) -> Callable[[Any, Any], None]:
     def enable(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy, not the sqlite3 module, emit BEGIN: savepoints then work as documented.
         dbapi_connection.isolation_level = None
@@ -94,6 +96,8 @@ def _sqlite_pragmas(busy_timeout_ms: int, synchronous: str) -> Callable[[Any, An
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
         cursor.execute(f"PRAGMA synchronous={synchronous}")
+        if not autocheckpoint:
+            cursor.execute("PRAGMA wal_autocheckpoint=0")
         cursor.close()
 
     return enable
@@ -116,9 +120,17 @@ def _begin_sqlite_transaction(connection: Connection) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
-def make_engine(url: str, *, limits: PoolLimits | None = None, **connect_args: Any) -> Engine:
+def make_engine(
+    url: str,
+    *,
+    limits: PoolLimits | None = None,
+    checkpoint_in_background: bool = False,
+    **connect_args: Any,
+) -> Engine:
     """Create an engine with bounded pool waits; SQLite gets WAL, foreign keys and a busy
-    timeout, PostgreSQL a connect timeout and a lock timeout."""
+    timeout, PostgreSQL a connect timeout and a lock timeout. SQLite with
+    ``checkpoint_in_background``: commits never checkpoint the log, an
+    ``app.checkpoints.WalCheckpointer`` must."""
     limits = limits or PoolLimits()
     url = normalise_url(url)
     wait_ms = int(limits.write_wait_seconds * 1000)
@@ -133,7 +145,10 @@ def make_engine(url: str, *, limits: PoolLimits | None = None, **connect_args: A
         )
         if limits.sqlite_synchronous not in SQLITE_SYNCHRONOUS:
             raise ValueError(f"SQLite synchronous must be one of {SQLITE_SYNCHRONOUS}")
-        event.listen(engine, "connect", _sqlite_pragmas(wait_ms, limits.sqlite_synchronous))
+        pragmas = _sqlite_pragmas(
+            wait_ms, limits.sqlite_synchronous, autocheckpoint=not checkpoint_in_background
+        )
+        event.listen(engine, "connect", pragmas)
         event.listen(engine, "begin", _begin_sqlite_transaction)
         return engine
     engine = create_engine(

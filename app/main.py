@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy import Engine
+from sqlalchemy import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.datastructures import State
 
@@ -14,6 +14,7 @@ from app import health
 from app.auth import PrincipalCache
 from app.availability.router import router as availability_router
 from app.care_requests.router import router as care_requests_router
+from app.checkpoints import WalCheckpointer
 from app.competences.router import router as competences_router
 from app.config import Settings, get_settings
 from app.coverage.router import router as coverage_router
@@ -23,6 +24,7 @@ from app.db import (
     background_limits,
     make_engine,
     make_session_factory,
+    normalise_url,
     write_gate,
     writer_sessions,
 )
@@ -125,6 +127,15 @@ def freshness_of(engine: Engine) -> Freshness:
     return Freshness()
 
 
+def _checkpointer(url: str) -> WalCheckpointer | None:
+    """For a SQLite file, the thread that checkpoints its log off the requests' path (see
+    ``app.checkpoints``); nothing for PostgreSQL or an in-memory database."""
+    parsed = make_url(normalise_url(url))
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return WalCheckpointer(parsed.database)
+
+
 def _background_engine(engine: Engine, url: str, limits: PoolLimits) -> Engine:
     """The engine of solve jobs and deliveries: on SQLite one of its own that waits longer
     for the write lock (see ``background_limits``); elsewhere the requests' engine."""
@@ -167,11 +178,17 @@ def configure(
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Open the database the app owns and start its background work; stop them after."""
     settings: Settings = app.state.settings
-    engine = background_engine = None
+    engine = background_engine = checkpointer = None
     if app.state.own_database:
         limits = PoolLimits.from_settings(settings)
-        engine = make_engine(settings.database_url, limits=limits)
+        checkpointer = _checkpointer(settings.database_url)
+        engine = make_engine(
+            settings.database_url, limits=limits, checkpoint_in_background=checkpointer is not None
+        )
         _use_database(app, make_session_factory(engine), limits, settings)
+        if checkpointer is not None:
+            checkpointer.start()
+        app.state.checkpointer = checkpointer
         app.state.principals = PrincipalCache(freshness_of(engine))
         background_engine = _background_engine(engine, settings.database_url, limits)
         background_factory = make_session_factory(background_engine)
@@ -196,6 +213,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     if runner is not None:
         runner.stop()
     app.state.principals.freshness.stop()
+    if checkpointer is not None:
+        checkpointer.stop()
     if background_engine is not None and background_engine is not engine:
         background_engine.dispose()
     if engine is not None:
