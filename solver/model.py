@@ -57,8 +57,9 @@ class BuiltModel:
         """The sum of the named terms."""
         return cp_model.LinearExpr.sum([self.term(name) for name in names])
 
-    def hold_coverage(self, missing: int) -> None:
-        """Keep exactly `missing` practitioners missing over all demands.
+    def hold_coverage(self, missing: int) -> bool:
+        """Keep exactly `missing` practitioners missing over all demands; whether a total
+        is held (then only the search with the relaxation finds the next stages' rosters).
 
         When only the demand no candidate can serve is missing, every demand is met as far
         as its candidates allow, an equality per demand, which keeps the relaxation tight;
@@ -69,8 +70,10 @@ class BuiltModel:
             for shifts, count in demand_shifts(self.instance, self.variables):
                 if shifts:
                     self.model.add(sum(shifts) == min(count, len(shifts)))
-        if missing != self.lower_bound(["uncovered"]) or self.instance.competence_demands:
+        total = missing != self.lower_bound(["uncovered"]) or bool(self.instance.competence_demands)
+        if total:
             self.model.add(self.term("uncovered") == missing)
+        return total
 
     def value(self, names: Iterable[str], roster: set[Assignment]) -> int:
         """The sum of the named terms for `roster`."""

@@ -140,6 +140,7 @@ def _solve_part(
     valid = _valid(part, roster)
     stages: list[Stage] = []
     first_s = 0.0
+    held_in_total = False
     names = _stage_terms(built)
     for i, terms in enumerate(names):
         last = i == len(names) - 1
@@ -147,12 +148,12 @@ def _solve_part(
         built.minimise(terms)
         built.hint(roster)
         stage = _at_lower_bound(built, terms, roster) if valid else None
-        stage = stage or search(built, config, budget, work, coverage=i == 0, last=last)
+        stage = stage or search(built, config, budget, work, i == 0, last, held_in_total)
         if stage is None:
             break
         if i == 0:
             first_s = time.perf_counter() - started
-            built.hold_coverage(round(stage.objective))
+            held_in_total = built.hold_coverage(round(stage.objective))
             tracker.covered(round(stage.objective))
             if valid and built.value(terms, roster) == round(stage.objective):
                 stage = replace(stage, roster=sorted(roster))
