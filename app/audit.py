@@ -1,7 +1,7 @@
 """The audit log of health-data access: every read and write of a referral (RGPD)."""
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import JSON, ForeignKey, String, insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -48,6 +48,30 @@ def record(
         "details": details or {},
     }
     session.execute(INSERT, entry)
+
+
+class Subject(Protocol):
+    """A health-data row: a referral, a care request."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def cpts_id(self) -> int: ...
+
+
+def record_access(
+    session: Session, *, actor: Principal | None, action: str, subject_type: str, subject: Subject
+) -> None:
+    """Audit one access (``action``: create, read, cancel...) to one row of ``subject_type``."""
+    record(
+        session,
+        actor=actor,
+        cpts_id=subject.cpts_id,
+        action=action,
+        subject_type=subject_type,
+        subject_id=subject.id,
+    )
 
 
 def record_list(session: Session, *, actor: Principal, subject_type: str, ids: list[int]) -> None:

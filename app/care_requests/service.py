@@ -77,13 +77,8 @@ def _by_requester(principal: Principal) -> ColumnElement[bool]:
 def _audit(
     session: Session, principal: Principal | None, action: str, request: CareRequest
 ) -> None:
-    audit.record(
-        session,
-        actor=principal,
-        cpts_id=request.cpts_id,
-        action=action,
-        subject_type="care_request",
-        subject_id=request.id,
+    audit.record_access(
+        session, actor=principal, action=action, subject_type="care_request", subject=request
     )
 
 

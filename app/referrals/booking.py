@@ -246,13 +246,8 @@ def take_slot(
     except IntegrityError:  # the key was used before, or the slot has an active referral
         raise SlotTaken(f"slot {slot.slot_id} was just booked by someone else") from None
     referral = Referral(id=referral_id, **values)
-    audit.record(
-        session,
-        actor=principal,
-        cpts_id=booking.cpts_id,
-        action="create",
-        subject_type="referral",
-        subject_id=referral_id,
+    audit.record_access(
+        session, actor=principal, action="create", subject_type="referral", subject=referral
     )
     slots_changed(booking.cpts_id)
     notify.referral_booked(
@@ -285,13 +280,8 @@ def replayed(
         raise RuleViolation(
             "this Idempotency-Key was already used for a different request", field="Idempotency-Key"
         )
-    audit.record(
-        session,
-        actor=principal,
-        cpts_id=existing.cpts_id,
-        action="read",
-        subject_type="referral",
-        subject_id=existing.id,
+    audit.record_access(
+        session, actor=principal, action="read", subject_type="referral", subject=existing
     )
     return existing
 

@@ -27,17 +27,6 @@ from app.slots.search import slots_changed
 from app.users.models import Role
 
 
-def _audit(session: Session, principal: Principal, action: str, referral: Referral) -> None:
-    audit.record(
-        session,
-        actor=principal,
-        cpts_id=referral.cpts_id,
-        action=action,
-        subject_type="referral",
-        subject_id=referral.id,
-    )
-
-
 def visible_referrals(principal: Principal) -> Select[Referral]:
     """The referrals a caller may see: the pharmacy's own, the practitioner's own (referred
     to them or by them), or (for the coordinator, without identity) all of the CPTS."""
@@ -59,7 +48,9 @@ def get_referral(session: Session, *, principal: Principal, referral_id: int) ->
     referral = session.scalar(visible_referrals(principal).where(Referral.id == referral_id))
     if referral is None:
         raise NotFound(f"referral {referral_id} not found")
-    _audit(session, principal, "read", referral)
+    audit.record_access(
+        session, actor=principal, action="read", subject_type="referral", subject=referral
+    )
     return referral
 
 
@@ -147,7 +138,9 @@ def cancel(session: Session, *, principal: Principal, referral_id: int, now: dat
         slot.status = SlotStatus.withdrawn.value
     elif slot.starts_at > now:
         slot.status = SlotStatus.open.value
-    _audit(session, principal, "cancel", referral)
+    audit.record_access(
+        session, actor=principal, action="cancel", subject_type="referral", subject=referral
+    )
     slots_changed(referral.cpts_id)
     notify.referral_cancelled(session, referral)
     session.flush()
@@ -174,7 +167,13 @@ def record_outcome(
         )
     referral.status = outcome.value
     referral.outcome_at = now
-    _audit(session, principal, f"outcome_{outcome.value}", referral)
+    audit.record_access(
+        session,
+        actor=principal,
+        action=f"outcome_{outcome.value}",
+        subject_type="referral",
+        subject=referral,
+    )
     session.flush()
     return referral
 
